@@ -1,0 +1,102 @@
+// Typed errors: each says where, what, the bad value and how to fix it.
+import { EXIT } from './exit_codes.js';
+
+/** A position in a source file, 1-based. */
+export interface Loc {
+  file: string;
+  line: number;
+  col: number;
+}
+
+export function formatLoc(loc: Loc | undefined): string {
+  return loc ? `${loc.file}:${loc.line}:${loc.col}` : '<unknown>';
+}
+
+export interface ProblemInit {
+  loc?: Loc;
+  /** The key or argument at fault, as a dotted path ("copy.mode"). */
+  key?: string;
+  /** The value found, already rendered for humans (never a secret). */
+  value?: string;
+  /** What to do instead. */
+  fix?: string;
+  /** The task or play the problem belongs to, for context. */
+  context?: string;
+}
+
+/** One validation finding. Many are collected and reported together. */
+export class Problem {
+  constructor(
+    readonly message: string,
+    readonly init: ProblemInit = {},
+  ) {}
+
+  get loc(): Loc | undefined {
+    return this.init.loc;
+  }
+
+  /** `site.yml:14:7: task "install nginx": package.state must be ... (got "x"); fix: ...` */
+  format(): string {
+    const { loc, context, value, fix } = this.init;
+    let out = loc ? `${formatLoc(loc)}: ` : '';
+    if (context) out += `${context}: `;
+    out += this.message;
+    if (value !== undefined) out += ` (got ${value})`;
+    if (fix) out += `\n    fix: ${fix}`;
+    return out;
+  }
+}
+
+/** Base class: carries the exit code the CLI should use. */
+export class KilnError extends Error {
+  readonly exitCode: number = EXIT.ERROR;
+}
+
+/** Bad input files: playbooks, roles, inventories, variables. Nothing was touched. */
+export class ValidationError extends KilnError {
+  override readonly exitCode = EXIT.INVALID;
+  readonly problems: Problem[];
+  constructor(problems: Problem[] | Problem) {
+    const list = Array.isArray(problems) ? problems : [problems];
+    super(list.map((p) => p.format()).join('\n'));
+    this.problems = list;
+  }
+}
+
+/** Bad command-line usage. */
+export class UsageError extends KilnError {
+  override readonly exitCode = EXIT.USAGE;
+}
+
+/** A host could not be reached, or dropped. */
+export class ConnectionError extends KilnError {
+  override readonly exitCode = EXIT.UNREACHABLE;
+  constructor(
+    readonly host: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/** A module could not do its work on a host. The task fails; the run goes on for other hosts. */
+export class ModuleError extends KilnError {
+  override readonly exitCode = EXIT.HOST_FAILED;
+  constructor(
+    message: string,
+    readonly details: { rc?: number; stdout?: string; stderr?: string } = {},
+  ) {
+    super(message);
+  }
+}
+
+/** A template or condition could not be evaluated at run time. */
+export class TemplateError extends KilnError {
+  override readonly exitCode = EXIT.HOST_FAILED;
+  constructor(
+    message: string,
+    readonly variable?: string,
+  ) {
+    super(message);
+  }
+}
