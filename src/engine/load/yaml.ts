@@ -1,5 +1,6 @@
 // YAML loading that remembers where every value came from, so later errors can name file:line:column.
 import { readFileSync } from 'node:fs';
+import { isAbsolute, relative } from 'node:path';
 import {
   Alias,
   type Document,
@@ -37,7 +38,29 @@ export function loadYamlFile(file: string): LoadedYaml {
       }),
     );
   }
-  return parseYaml(source, file);
+  return parseYaml(source, shownPath(file));
+}
+
+/** Paths inside the working directory are shown relative to it, as the user typed them. */
+function shownPath(file: string): string {
+  if (!isAbsolute(file)) return file;
+  const rel = relative(process.cwd(), file);
+  return rel && !rel.startsWith('..') && !isAbsolute(rel) ? rel : file;
+}
+
+/** How a scalar value was written: its text before YAML resolved it, and its quoting style. */
+export interface ScalarSource {
+  /** The text as written, without quotes (0644 for the number 420, yes for true). */
+  text: string;
+  /** yaml's scalar type: PLAIN, QUOTE_SINGLE, QUOTE_DOUBLE, BLOCK_LITERAL, BLOCK_FOLDED. */
+  style: string;
+}
+
+const scalarSources = new WeakMap<object, Map<string | number, ScalarSource>>();
+
+/** How the scalar under `key` of a loaded map (or index of a sequence) was written. */
+export function scalarSourceOf(owner: unknown, key: string | number): ScalarSource | undefined {
+  return typeof owner === 'object' && owner !== null ? scalarSources.get(owner)?.get(key) : undefined;
 }
 
 /**
@@ -58,8 +81,13 @@ export function parseYaml(source: string, file: string): LoadedYaml {
     const p = lineCounter.linePos(offset);
     return { file, line: p.line, col: p.col };
   };
-  const problems = doc.errors.map((err) => {
-    const loc = locOf(err.pos[0]);
+  // After the first syntax error the parser is out of step and the rest are mostly echoes of it;
+  // duplicate keys are independent, so each is reported.
+  const firstSyntax = doc.errors.find((err) => err.code !== 'DUPLICATE_KEY');
+  const reported = doc.errors.filter((err) => err.code === 'DUPLICATE_KEY' || err === firstSyntax);
+  const problems = reported.map((err) => {
+    const loc = locOf(firstVisible(source, err.pos[0]));
+    if (err.code === 'DUPLICATE_KEY') return duplicateKey(doc, err.pos[0], loc, locOf);
     return new Problem(yamlMessage(err.code, err.message), { loc, fix: yamlFix(err.code) });
   });
   if (problems.length > 0) throw new ValidationError(problems);
@@ -67,10 +95,46 @@ export function parseYaml(source: string, file: string): LoadedYaml {
   return { file, value: value ?? null, source };
 }
 
+/** An error offset at the start of an indentation points at the first character after it. */
+function firstVisible(source: string, offset: number): number {
+  let i = offset;
+  while (source[i] === ' ' && i < source.length) i++;
+  return source[i] === '\n' || i >= source.length ? offset : i;
+}
+
+/** `duplicate key "path" (first at line 7)`: yaml only gives the second key's offset. */
+function duplicateKey(doc: Document, offset: number, loc: Loc, locOf: (offset: number) => Loc): Problem {
+  let name: string | undefined;
+  let first: Loc | undefined;
+  const visit = (node: unknown): void => {
+    if (name !== undefined) return;
+    if (isMap(node)) {
+      const seen = new Map<unknown, Node>();
+      for (const pair of node.items) {
+        const key = pair.key as Node | null;
+        const id = isScalar(key) ? key.value : undefined;
+        if (key?.range && key.range[0] === offset) {
+          name = String(id);
+          const earlier = seen.get(id);
+          if (earlier?.range) first = locOf(earlier.range[0]);
+          return;
+        }
+        if (key && id !== undefined && !seen.has(id)) seen.set(id, key);
+      }
+      for (const pair of node.items) visit(pair.value);
+    } else if (isSeq(node)) {
+      for (const item of node.items) visit(item);
+    }
+  };
+  visit(doc.contents);
+  const what = name === undefined ? 'a key appears twice in the same mapping' : `"${name}" appears twice in the same mapping${first ? ` (first at line ${first.line})` : ''}`;
+  return new Problem(`duplicate key: ${what}`, { loc, key: name, fix: yamlFix('DUPLICATE_KEY') });
+}
+
 function yamlMessage(code: string, message: string): string {
-  const first = message.split('\n')[0] ?? message;
-  if (code === 'DUPLICATE_KEY') return `duplicate key: ${first.replace(/^Map keys must be unique.*$/, 'a key appears twice in the same mapping')}`;
-  return `YAML syntax error: ${first.replace(/ at line \d+, column \d+:?$/, '')}`;
+  const first = (message.split('\n')[0] ?? message).replace(/ at line \d+, column \d+:?$/, '');
+  if (code === 'BAD_INDENT' && /same column/.test(first)) return 'YAML syntax error: this key is not lined up with the other keys of its mapping (they must all start at the same column)';
+  return `YAML syntax error: ${first}`;
 }
 
 function yamlFix(code: string): string {
@@ -78,6 +142,7 @@ function yamlFix(code: string): string {
     case 'DUPLICATE_KEY':
       return 'remove or rename one of the two keys; YAML keeps only one and the other would be lost silently';
     case 'BAD_INDENT':
+      return 'indent this line with the same number of spaces as the keys it belongs with (indent with spaces, never tabs)';
     case 'MISSING_CHAR':
     case 'UNEXPECTED_TOKEN':
       return 'check the indentation and the quoting on this line; indent with spaces, and quote values that start with { [ * & ! | > % @ or contain ": "';
@@ -106,12 +171,15 @@ class Converter {
     if (isSeq(node)) {
       const out: unknown[] = [];
       const keys: KeyLocs = new Map();
+      const sources = new Map<string | number, ScalarSource>();
       node.items.forEach((item, i) => {
         out.push(this.convert(item));
+        noteSource(sources, i, item);
         const range = (item as Node | null)?.range;
         if (range) keys.set(i, { key: this.locOf(range[0]), value: this.locOf(range[0]) });
       });
       recordLocs(out, node.range ? this.locOf(node.range[0]) : undefined, keys);
+      scalarSources.set(out, sources);
       return out;
     }
     return null;
@@ -120,6 +188,7 @@ class Converter {
   private convertMap(node: YAMLMap): Record<string, unknown> {
     const out: Record<string, unknown> = Object.create(null);
     const keys: KeyLocs = new Map();
+    const sources = new Map<string | number, ScalarSource>();
     const merged: YAMLMap[] = [];
     for (const pair of node.items) {
       if (!isPair(pair)) continue;
@@ -130,6 +199,7 @@ class Converter {
       }
       const key = String(isScalar(keyNode) ? keyNode.value : this.convert(keyNode));
       out[key] = this.convert(pair.value);
+      noteSource(sources, key, pair.value);
       const keyStart = keyNode?.range?.[0] ?? node.range?.[0] ?? 0;
       const valueNode = pair.value as Node | null;
       const valueStart = valueNode?.range?.[0] ?? keyStart;
@@ -144,11 +214,18 @@ class Converter {
         out[k] = sub[k];
         const l = subLocs?.get(k);
         if (l) keys.set(k, l);
+        const src = scalarSourceOf(sub, k);
+        if (src) sources.set(k, src);
       }
     }
     recordLocs(out, node.range ? this.locOf(node.range[0]) : undefined, keys);
+    scalarSources.set(out, sources);
     return out;
   }
+}
+
+function noteSource(into: Map<string | number, ScalarSource>, key: string | number, node: unknown): void {
+  if (isScalar(node) && typeof node.source === 'string') into.set(key, { text: node.source, style: String(node.type ?? 'PLAIN') });
 }
 
 function isMergeKey(keyNode: Node | null): boolean {

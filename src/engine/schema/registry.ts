@@ -11,7 +11,7 @@ const compiled = new Map<string, ValidateFunction>();
 
 function instance(): Ajv2020 {
   if (ajv) return ajv;
-  ajv = new Ajv2020({ allErrors: true, strict: true, allowUnionTypes: true, verbose: true });
+  ajv = new Ajv2020({ allErrors: true, strict: true, strictRequired: false, allowUnionTypes: true, verbose: true });
   // kiln's annotations: secret arguments, and a human fix hint per property.
   ajv.addKeyword({ keyword: 'x-secret', schemaType: 'boolean' });
   ajv.addKeyword({ keyword: 'x-fix', schemaType: 'string' });
@@ -51,6 +51,17 @@ export function validatorFor(rel: string): ValidateFunction {
     if (!found) throw new Error(`schema ${rel} is missing its $id "${schemaId(rel)}"`);
     v = found;
     compiled.set(rel, v);
+  }
+  return v;
+}
+
+/** Compile a schema made at run time (a role's argument spec), cached by its text. */
+export function compileInline(schema: Record<string, unknown>): ValidateFunction {
+  const key = JSON.stringify(schema);
+  let v = compiled.get(key);
+  if (!v) {
+    v = instance().compile(schema);
+    compiled.set(key, v);
   }
   return v;
 }

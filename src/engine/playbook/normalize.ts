@@ -1,0 +1,123 @@
+// Before schema validation: free-form module arguments become mappings, as Ansible reads them.
+import type { Loc } from '../errors.js';
+import { copyLocs, locOf, recordLocs, valueLocOf, type KeyLocs } from '../load/locations.js';
+import { scalarSourceOf } from '../load/yaml.js';
+import { moduleKeys } from './keywords.js';
+
+/** Modules whose free-form string is one argument (command: ls -l → {cmd: "ls -l"}). */
+const FREE_FORM: Record<string, string> = { command: 'cmd', shell: 'cmd' };
+
+/**
+ * Rewrite `module: "k=v k2=v2"` into a mapping and `args:` into the module's arguments.
+ * Positions are kept: each argument points at its own word when the string is on one line,
+ * else at the string it came from.
+ */
+export function normalizeTask(task: Record<string, unknown>): void {
+  const mods = moduleKeys();
+  for (const key of Object.keys(task)) {
+    const mod = mods.get(key);
+    if (!mod) continue;
+    const value = task[key];
+    const at = valueLocOf(task, key);
+    if (typeof value === 'string' && mod !== 'meta') {
+      const free = FREE_FORM[mod];
+      const obj: Record<string, unknown> = Object.create(null);
+      const keys: KeyLocs = new Map();
+      if (free) {
+        obj[free] = value;
+        if (at) keys.set(free, { key: at, value: at });
+      } else {
+        for (const word of splitArgs(value)) {
+          const eq = word.text.indexOf('=');
+          const name = eq > 0 ? word.text.slice(0, eq) : word.text;
+          obj[name] = eq > 0 ? word.text.slice(eq + 1) : '';
+          if (at) {
+            const column = wordColumns(task, key, value, at);
+            keys.set(name, { key: column(word.start), value: column(eq > 0 && word.valueStart >= 0 ? word.valueStart : word.start) });
+          }
+        }
+      }
+      recordLocs(obj, at, keys);
+      task[key] = obj;
+    }
+    const args = task['args'];
+    if (args && typeof args === 'object' && !Array.isArray(args)) {
+      const target = task[key];
+      const merged: Record<string, unknown> = Object.assign(Object.create(null), args, target && typeof target === 'object' ? target : {});
+      if (target && typeof target === 'object') copyLocs(target, merged);
+      else if (locOf(args)) copyLocs(args, merged);
+      task[key] = merged;
+      delete task['args'];
+    }
+  }
+}
+
+/**
+ * Where offset `i` of the string value stands in the file. Exact for one-line plain and simply
+ * quoted scalars; otherwise (escapes, folded lines) the string's own position.
+ */
+function wordColumns(task: Record<string, unknown>, key: string, value: string, at: Loc): (i: number) => Loc {
+  const src = scalarSourceOf(task, key);
+  if (!src || value.includes('\n')) return () => at;
+  const shift =
+    src.style === 'PLAIN' ? 0 : src.style === 'QUOTE_SINGLE' && !value.includes("'") ? 1 : src.style === 'QUOTE_DOUBLE' && !/["\\\t]/.test(value) ? 1 : undefined;
+  if (shift === undefined) return () => at;
+  return (i) => ({ ...at, col: at.col + shift + i });
+}
+
+interface Word {
+  /** The word with its quotes removed (templates inside {{ }} are kept verbatim). */
+  text: string;
+  /** Offset of the word in the string. */
+  start: number;
+  /** Offset just after the first "=" (the value's start), or -1. */
+  valueStart: number;
+}
+
+/**
+ * Split `k=v k2="a b" k3={{ x }}` like Ansible's parse_kv: whitespace separates words, except
+ * inside quotes and inside {{ }} / {% %}, which may hold spaces.
+ */
+export function splitArgs(s: string): Word[] {
+  const words: Word[] = [];
+  let cur: Word | undefined;
+  let quote: string | undefined;
+  let braces = 0;
+  for (let i = 0; i < s.length; i++) {
+    const c = s[i] as string;
+    const two = s.slice(i, i + 2);
+    if (!cur) {
+      if (/\s/.test(c)) continue;
+      cur = { text: '', start: i, valueStart: -1 };
+      words.push(cur);
+    }
+    if (braces > 0) {
+      cur.text += c;
+      if (two === '}}' || two === '%}') {
+        cur.text += s[i + 1];
+        i++;
+        braces--;
+      }
+      continue;
+    }
+    if (quote) {
+      if (c === quote) quote = undefined;
+      else if (c === '\\' && quote === '"' && (s[i + 1] === '"' || s[i + 1] === '\\')) cur.text += s[++i];
+      else cur.text += c;
+      continue;
+    }
+    if (two === '{{' || two === '{%') {
+      cur.text += two;
+      i++;
+      braces++;
+    } else if (c === '"' || c === "'") {
+      quote = c;
+    } else if (/\s/.test(c)) {
+      cur = undefined;
+    } else {
+      cur.text += c;
+      if (c === '=' && cur.valueStart < 0) cur.valueStart = i + 1;
+    }
+  }
+  return words;
+}

@@ -1,0 +1,97 @@
+// Finding and reading roles: tasks, handlers, defaults, vars, meta dependencies, argument specs.
+import { existsSync, statSync } from 'node:fs';
+import { isAbsolute, join, resolve } from 'node:path';
+import type { Loc } from '../errors.js';
+import { locOf } from '../load/locations.js';
+import { validateInline } from '../schema/validate.js';
+import { isTemplated } from '../template/render.js';
+import { specDefaults, specToSchema } from './argument_specs.js';
+import type { Loader } from './load.js';
+import type { VarLayer } from './model.js';
+
+type Raw = Record<string, unknown>;
+
+export interface RoleSearch {
+  /** The folder of the playbook (or role) that names the role. */
+  baseDir: string;
+  extra: string[];
+}
+
+export interface LoadedRole {
+  name: string;
+  dir: string;
+  tasks: unknown[];
+  handlers: unknown[];
+  defaults: VarLayer;
+  vars: VarLayer;
+  dependencies: { ref: unknown; loc: Loc }[];
+}
+
+/** Where a role may live, in order: beside the playbook, the project's roles/, KILN_ROLES_PATH. */
+export function roleDirs(search: RoleSearch): string[] {
+  const env = (process.env['KILN_ROLES_PATH'] ?? '').split(':').filter(Boolean);
+  return [join(search.baseDir, 'roles'), search.baseDir, ...search.extra, ...env, resolve('roles')];
+}
+
+function findRole(name: string, search: RoleSearch): string | undefined {
+  if (isAbsolute(name) || name.includes('/')) {
+    const p = resolve(search.baseDir, name);
+    return existsSync(p) ? p : undefined;
+  }
+  for (const d of roleDirs(search)) {
+    const p = join(d, name);
+    if (existsSync(join(p, 'tasks')) || existsSync(join(p, 'meta')) || existsSync(join(p, 'handlers'))) return p;
+  }
+  return undefined;
+}
+
+function yamlIn(dir: string, sub: string, base: string): string | undefined {
+  for (const ext of ['.yml', '.yaml', '']) {
+    const p = join(dir, sub, base + ext);
+    if (existsSync(p) && statSync(p).isFile()) return p;
+  }
+  return undefined;
+}
+
+/** Read a role, validate its files and the caller's parameters; undefined (problems noted) if bad. */
+export function loadRole(loader: Loader, name: string, search: RoleSearch, loc: Loc, params: Raw, tasksFrom = 'main'): LoadedRole | undefined {
+  const dir = findRole(name, search);
+  if (!dir) {
+    loader.problem(`role "${name}" not found`, { loc, key: 'role', value: JSON.stringify(name), fix: `looked in ${roleDirs(search).join(', ')}; set KILN_ROLES_PATH to add folders` });
+    return undefined;
+  }
+  const read = (sub: string, base: string, schema: string): unknown => {
+    const f = yamlIn(dir, sub, base);
+    return f ? loader.readValidated(f, schema) : undefined;
+  };
+  const tasksFile = yamlIn(dir, 'tasks', tasksFrom);
+  if (tasksFrom !== 'main' && !tasksFile) {
+    loader.problem(`role "${name}" has no tasks/${tasksFrom}.yml`, { loc, key: 'tasks_from', value: JSON.stringify(tasksFrom), fix: `create ${join(dir, 'tasks', `${tasksFrom}.yml`)}` });
+  }
+  const tasks = (tasksFile ? loader.readValidated(tasksFile, 'tasks.schema.json') : []) ?? [];
+  const handlers = read('handlers', 'main', 'handlers.schema.json') ?? [];
+  const defaults = (read('defaults', 'main', 'vars.schema.json') ?? {}) as Raw;
+  const vars = (read('vars', 'main', 'vars.schema.json') ?? {}) as Raw;
+  const meta = (read('meta', 'main', 'role_meta.schema.json') ?? {}) as Raw;
+  const specs = read('meta', 'argument_specs', 'argument_specs.schema.json') as Raw | undefined;
+  if (specs) {
+    const schema = specToSchema(specs, tasksFrom);
+    if (schema && loader.standaloneRole) {
+      for (const k of Object.keys((schema['properties'] as Raw | undefined) ?? {})) if (!Object.hasOwn(params, k)) params[k] = null;
+    } else if (schema) {
+      const found = validateInline(schema, params, {
+        context: `role "${name}" parameters`,
+        fallback: loc,
+        deferred: (_p, v) => typeof v === 'string' && isTemplated(v),
+      });
+      // The params were copied from the caller's role entry: problems point at the caller's line.
+      loader.problems.push(...found);
+    }
+    Object.assign(defaults, { ...specDefaults(specs, tasksFrom), ...defaults });
+  }
+  const deps = ((meta['dependencies'] as unknown[] | undefined) ?? []).map((ref, i) => ({
+    ref,
+    loc: locOf(ref) ?? locOf(meta['dependencies']) ?? { file: join(dir, 'meta', 'main.yml'), line: i + 1, col: 1 },
+  }));
+  return { name, dir, tasks: tasks as unknown[], handlers: handlers as unknown[], defaults, vars, dependencies: deps };
+}

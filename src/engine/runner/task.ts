@@ -1,0 +1,340 @@
+// Runs one task on one host: when, loop, args rendering and validation, read → plan → (apply),
+// register, changed_when/failed_when, until/retries, ignore_errors, no_log. Returns one result.
+import { dirname, isAbsolute, join, resolve } from 'node:path';
+import { existsSync } from 'node:fs';
+import { BecomeError } from '../connection/session.js';
+import { ConnectionError, KilnError, ModuleError, TemplateError, formatLoc } from '../errors.js';
+import { ConditionEvalError, isTrue } from '../expr/evaluate.js';
+import type { Module, ModuleContext, Plan } from '../module.js';
+import type { Cond, TaskNode } from '../playbook/model.js';
+import type { Change, Status, TaskResult } from '../result.js';
+import { schemaJson } from '../schema/registry.js';
+import { validateAgainst } from '../schema/validate.js';
+import { scrub, Secret } from '../secret.js';
+import { renderDeep, renderText, renderValue } from '../template/render.js';
+import { resolveScope } from '../vars/scope.js';
+import { MODULES } from '../../modules/index.js';
+import type { PlayEnv } from './env.js';
+import type { HostState } from './host.js';
+
+type Vars = Record<string, unknown>;
+
+const CENSORED = 'the output has been hidden due to the no_log: true specified for this result';
+
+/** The variable scope of a task on a host, with optional loop-local variables. */
+export function scopeFor(task: TaskNode, host: HostState, env: PlayEnv, local?: Vars): Vars {
+  return resolveScope(
+    {
+      inventory: host.inventoryVars,
+      facts: host.facts ? factLayer(host.facts) : {},
+      magic: { ...host.magic, playbook_dir: env.playbookDir, ansible_check_mode: env.options.check, ansible_diff_mode: env.options.diff },
+      runtime: host.runtime,
+      extra: env.options.extraVars,
+    },
+    { play: env.play, inherited: task.inherited, taskVars: task.vars, local },
+  );
+}
+
+function factLayer(facts: Vars): Vars {
+  const out: Vars = { ansible_facts: facts, kiln_facts: facts };
+  for (const [k, v] of Object.entries(facts)) out[`ansible_${k}`] = v;
+  return out;
+}
+
+export function condsHold(conds: readonly Cond[], vars: Vars): { ok: true } | { ok: false; failed: Cond } {
+  for (const c of conds) {
+    const v = typeof c.parsed === 'boolean' ? c.parsed : isTrue(c.parsed, vars);
+    if (!v) return { ok: false, failed: c };
+  }
+  return { ok: true };
+}
+
+/** Run a task on one host (all loop items included). Never throws: failures are results. */
+export async function runTask(task: TaskNode, host: HostState, env: PlayEnv): Promise<TaskResult> {
+  const started = Date.now();
+  let result: TaskResult;
+  try {
+    if (task.loop === undefined) {
+      result = await runOnce(task, host, env, scopeFor(task, host, env));
+    } else {
+      result = await runLoop(task, host, env);
+    }
+  } catch (e) {
+    result = errorResult(task, host, e);
+  }
+  result.durationMs = Date.now() - started;
+  return finish(task, host, result);
+}
+
+async function runLoop(task: TaskNode, host: HostState, env: PlayEnv): Promise<TaskResult> {
+  const base = scopeFor(task, host, env);
+  const items = typeof task.loop === 'string' ? renderValue(task.loop, base, 'loop') : renderDeep(task.loop, base, 'loop');
+  if (!Array.isArray(items)) {
+    throw new ModuleError(`loop must be a list, but it gave ${items === null ? 'null' : typeof items}`);
+  }
+  const results: TaskResult[] = [];
+  for (const [i, item] of items.entries()) {
+    if (env.options.signal?.aborted) break;
+    const local: Vars = {
+      [task.loopVar]: item,
+      ansible_loop: { index: i + 1, index0: i, first: i === 0, last: i === items.length - 1, length: items.length },
+    };
+    if (task.indexVar) local[task.indexVar] = i;
+    const scope = scopeFor(task, host, env, local);
+    let r: TaskResult;
+    try {
+      r = await runOnce(task, host, env, scope);
+    } catch (e) {
+      r = errorResult(task, host, e);
+    }
+    r.itemLabel = task.loopLabel ? String(renderText(task.loopLabel, scope, 'loop_control.label')) : label(item);
+    r.data = { ...(r.data ?? {}), [task.loopVar]: item, item };
+    if (task.inherited.noLog) censor(r);
+    env.reporter.event({ type: 'item_result', play: env.play.name, result: scrubbed(r, host) });
+    results.push(r);
+  }
+  const any = (s: Status): boolean => results.some((r) => r.status === s && !r.ignored);
+  const status: Status = any('unreachable') ? 'unreachable' : any('failed') ? 'failed' : any('changed') ? 'changed' : results.length && results.every((r) => r.status === 'skipped') ? 'skipped' : 'ok';
+  return {
+    host: host.name,
+    task: task.name,
+    status,
+    changes: results.flatMap((r) => r.changes),
+    msg: status === 'failed' ? 'One or more items failed' : status === 'skipped' ? 'All items skipped' : `${results.length} items`,
+    durationMs: 0,
+    results,
+  };
+}
+
+function label(item: unknown): string {
+  if (typeof item === 'string' || typeof item === 'number' || typeof item === 'boolean') return String(item);
+  return JSON.stringify(item);
+}
+
+/** Find a controller-side file for copy/template: role folder first, then the task's, then the playbook's. */
+function finder(task: TaskNode, env: PlayEnv): (kind: 'files' | 'templates', path: string) => string {
+  return (kind, path) => {
+    if (isAbsolute(path)) return path;
+    const role = task.inherited.role;
+    const candidates = [
+      ...(role ? [join(role.dir, kind, path), join(role.dir, path)] : []),
+      join(task.baseDir, kind, path),
+      join(task.baseDir, path),
+      join(env.playbookDir, kind, path),
+      join(env.playbookDir, path),
+    ];
+    const found = candidates.find((c) => existsSync(c));
+    if (!found) throw new ModuleError(`${kind === 'files' ? 'src' : 'template'} ${JSON.stringify(path)} not found; looked in ${candidates.map((c) => dirname(c)).join(', ')}`);
+    return resolve(found);
+  };
+}
+
+async function runOnce(task: TaskNode, host: HostState, env: PlayEnv, scope: Vars): Promise<TaskResult> {
+  const base = { host: host.name, task: task.name, durationMs: 0 };
+  const when = condsHold(task.inherited.when, scope);
+  if (!when.ok) {
+    return { ...base, status: 'skipped', changes: [], msg: `Conditional result was False: ${when.failed.text}`, data: { skip_reason: 'Conditional result was False', false_condition: when.failed.text } };
+  }
+  const module = MODULES.get(task.module) as Module<unknown, unknown> | undefined;
+  if (!module) throw new ModuleError(`module ${task.module} is not available`);
+  const rendered = task.module === 'assert' ? renderAssert(task.args, scope) : renderDeep(task.args, scope, `${task.module} arguments`);
+  const problems = validateAgainst(`modules/${task.module}.schema.json`, rendered, { keyPrefix: task.module });
+  if (problems.length) {
+    throw new ModuleError(`invalid arguments after templating: ${problems.map((p) => p.format()).join('; ')} (task at ${formatLoc(task.loc)})`);
+  }
+  const args = wrapSecrets(task.module, rendered, host);
+  const check = task.inherited.checkMode ?? env.options.check;
+  const conn = module.local ? undefined : await connectionFor(task, host, env, scope);
+  const become = task.inherited.become ? (task.inherited.becomeUser ?? 'root') : undefined;
+  const ctx: ModuleContext = {
+    host: host.name,
+    conn: conn ?? env.local(),
+    becomeUser: become,
+    planned: host.planned,
+    diff: task.inherited.diff ?? env.options.diff,
+    task: task.name,
+    findFile: finder(task, env),
+    render: (text, source) => renderText(text, scope, source),
+    vars: scope,
+  };
+  const attempts = task.until ? Math.max(1, (task.retries ?? 3) + 1) : 1;
+  let last: TaskResult | undefined;
+  for (let attempt = 1; attempt <= attempts; attempt++) {
+    last = await readPlanApply(module, ctx, args, check, base);
+    if (!task.until) break;
+    const vars = task.register ? { ...scope, [task.register]: registerValue(last) } : scope;
+    if (last.status !== 'failed' && condsHold(task.until, vars).ok) break;
+    if (attempt < attempts) {
+      last.msg = `${last.msg} (attempt ${attempt} of ${attempts} did not satisfy until)`;
+      await new Promise((r) => setTimeout(r, (task.delay ?? 5) * 1000));
+    } else if (last.status !== 'failed') {
+      last = { ...last, status: 'failed', msg: `until condition not met after ${attempts} attempts` };
+    }
+  }
+  const r = last as TaskResult;
+  return applyOverrides(task, scope, r);
+}
+
+async function readPlanApply(module: Module<unknown, unknown>, ctx: ModuleContext, args: unknown, check: boolean, base: { host: string; task: string; durationMs: number }): Promise<TaskResult> {
+  const current = await module.read(ctx, args);
+  const plan: Plan<unknown> = module.plan(current, args);
+  const data = plan.data ?? {};
+  if (plan.changes.length === 0) return { ...base, status: 'ok', changes: [], msg: plan.okReason ?? 'already as asked', data };
+  if (check) {
+    if (plan.unpredictable) return { ...base, status: 'skipped', changes: [], msg: plan.unpredictable, data };
+    for (const e of plan.effects ?? []) ctx.planned.record(e, ctx.task);
+    return { ...base, status: 'changed', changes: keepDiffs(plan.changes, ctx.diff), msg: summary(plan.changes), data };
+  }
+  const applied = await module.apply(ctx, args, plan);
+  const status: Status = applied.changed === false ? 'ok' : 'changed';
+  return {
+    ...base,
+    status,
+    changes: status === 'changed' ? keepDiffs(plan.changes, ctx.diff) : [],
+    msg: status === 'changed' ? summary(plan.changes) : (plan.okReason ?? 'nothing changed'),
+    rc: applied.rc,
+    stdout: applied.stdout,
+    stderr: applied.stderr,
+    data: { ...data, ...(applied.data ?? {}) },
+  };
+}
+
+function keepDiffs(changes: Change[], diff: boolean): Change[] {
+  return diff ? changes : changes.map((c) => (c.diff ? { summary: c.summary, pending: c.pending } : c));
+}
+
+function summary(changes: Change[]): string {
+  return changes.map((c) => c.summary).join('; ');
+}
+
+/** assert's `that` holds bare conditions: render fail_msg/success_msg only. */
+function renderAssert(args: unknown, scope: Vars): unknown {
+  const a = { ...(args as Vars) };
+  for (const k of ['fail_msg', 'msg', 'success_msg']) if (typeof a[k] === 'string') a[k] = renderText(a[k] as string, scope, `assert.${k}`);
+  return a;
+}
+
+const secretProps = new Map<string, string[]>();
+
+/** Wrap the arguments the module's schema marks `x-secret`, and remember them for scrubbing. */
+function wrapSecrets(module: string, args: unknown, host: HostState): unknown {
+  let names = secretProps.get(module);
+  if (!names) {
+    const props = (schemaJson(`modules/${module}.schema.json`)['properties'] ?? {}) as Record<string, Record<string, unknown>>;
+    names = Object.entries(props)
+      .filter(([, s]) => s['x-secret'] === true)
+      .map(([k]) => k);
+    secretProps.set(module, names);
+  }
+  if (!names.length || !args || typeof args !== 'object') return args;
+  const out = { ...(args as Vars) };
+  for (const n of names) {
+    const v = out[n];
+    if (typeof v === 'string') {
+      host.secrets.add(v);
+      out[n] = new Secret(v);
+    }
+  }
+  return out;
+}
+
+async function connectionFor(task: TaskNode, host: HostState, env: PlayEnv, scope: Vars) {
+  const target = task.inherited.delegateTo ? String(renderValue(task.inherited.delegateTo, scope, 'delegate_to')) : undefined;
+  if (target === undefined || target === host.name) return env.connect(host);
+  if (target === 'localhost' || target === '127.0.0.1') {
+    const h = env.hosts.get(target);
+    return h ? env.connect(h) : env.local();
+  }
+  const other = env.hosts.get(target);
+  if (!other) throw new ModuleError(`delegate_to: ${target} is not in the inventory`);
+  return env.connect(other);
+}
+
+/** changed_when / failed_when, evaluated with the registered result in scope. */
+function applyOverrides(task: TaskNode, scope: Vars, r: TaskResult): TaskResult {
+  if (!task.changedWhen && !task.failedWhen) return r;
+  if (r.status === 'skipped' || r.status === 'unreachable') return r;
+  const reg = registerValue(r);
+  const vars = task.register ? { ...scope, [task.register]: reg } : { ...scope, result: reg };
+  if (task.changedWhen && r.status !== 'failed') {
+    const changed = condsHold(task.changedWhen, vars).ok;
+    r = { ...r, status: changed ? 'changed' : 'ok', changes: changed ? r.changes : [] };
+    if (!changed && r.msg === summary(r.changes)) r.msg = `changed_when is false`;
+  }
+  if (task.failedWhen) {
+    const failed = task.failedWhen.length > 0 && condsHold(task.failedWhen, vars).ok;
+    if (failed && r.status !== 'failed') r = { ...r, status: 'failed', msg: `failed_when holds: ${task.failedWhen.map((c) => c.text).join(' and ')}` };
+    else if (!failed && r.status === 'failed') r = { ...r, status: r.changes.length ? 'changed' : 'ok' };
+  }
+  return r;
+}
+
+function errorResult(task: TaskNode, host: HostState, e: unknown): TaskResult {
+  const base = { host: host.name, task: task.name, durationMs: 0, changes: [] };
+  if (e instanceof ConnectionError) return { ...base, status: 'unreachable', msg: e.message };
+  if (e instanceof ModuleError) return { ...base, status: 'failed', msg: e.message, rc: e.details.rc, stdout: e.details.stdout, stderr: e.details.stderr };
+  if (e instanceof TemplateError || e instanceof ConditionEvalError || e instanceof BecomeError || e instanceof KilnError) {
+    return { ...base, status: 'failed', msg: e.message };
+  }
+  const err = e instanceof Error ? e : new Error(String(e));
+  return { ...base, status: 'failed', msg: `${err.message}${err.name === 'PutError' ? '' : ` (${err.name})`}` };
+}
+
+/** What `register` stores: Ansible's field names. */
+export function registerValue(r: TaskResult): Vars {
+  const v: Vars = {
+    ...(r.data ?? {}),
+    changed: r.status === 'changed',
+    failed: r.status === 'failed' && !r.ignored,
+    skipped: r.status === 'skipped',
+    msg: r.msg,
+  };
+  if (r.rc !== undefined) v['rc'] = r.rc;
+  if (r.stdout !== undefined) {
+    v['stdout'] = r.stdout;
+    v['stdout_lines'] = r.stdout.split('\n').filter((l, i, a) => !(i === a.length - 1 && l === ''));
+  }
+  if (r.stderr !== undefined) {
+    v['stderr'] = r.stderr;
+    v['stderr_lines'] = r.stderr.split('\n').filter((l, i, a) => !(i === a.length - 1 && l === ''));
+  }
+  if (r.status === 'unreachable') v['unreachable'] = true;
+  if (r.results) v['results'] = r.results.map(registerValue);
+  const diffs = r.changes.flatMap((c) => (c.diff ? [c.diff] : []));
+  if (diffs.length) v['diff'] = diffs;
+  return v;
+}
+
+/** Register, set_fact, ignore_errors, no_log and scrubbing, once per task result. */
+function finish(task: TaskNode, host: HostState, r: TaskResult): TaskResult {
+  if (r.status === 'failed' && task.inherited.ignoreErrors === true) r.ignored = true;
+  if (task.register) host.runtime[task.register] = registerValue(r);
+  const facts = r.data?.['ansible_facts'];
+  if (task.module === 'set_fact' && r.status === 'ok' && facts && typeof facts === 'object') Object.assign(host.runtime, facts);
+  if (task.inherited.noLog) censor(r);
+  return scrubbed(r, host);
+}
+
+function censor(r: TaskResult): void {
+  r.censored = true;
+  r.msg = CENSORED;
+  r.changes = r.changes.map(() => ({ summary: CENSORED }));
+  delete r.stdout;
+  delete r.stderr;
+  delete r.data;
+  if (r.results) for (const x of r.results) censor(x);
+}
+
+/** A copy of the result with every known secret value masked. */
+function scrubbed(r: TaskResult, host: HostState): TaskResult {
+  if (host.secrets.size === 0) return r;
+  const s = (t: string | undefined): string | undefined => (t === undefined ? t : scrub(t, host.secrets));
+  return {
+    ...r,
+    msg: s(r.msg) ?? '',
+    stdout: s(r.stdout),
+    stderr: s(r.stderr),
+    changes: r.changes.map((c) => ({ ...c, summary: s(c.summary) ?? '', diff: c.diff ? { ...c.diff, before: s(c.diff.before ?? undefined) ?? null, after: s(c.diff.after ?? undefined) ?? null } : undefined })),
+  };
+}
+

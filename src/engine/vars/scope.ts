@@ -1,0 +1,115 @@
+// The variable levels, resolved in one function. Lowest first; a later level wins:
+//
+//   1. role defaults           (roles/x/defaults/main.yml, argument_specs defaults)
+//   2. inventory               (group vars from all down to the deepest group, then host vars)
+//   3. facts                   (ansible_facts / kiln_facts and their ansible_* names)
+//   4. play vars               (vars:, then vars_files in order, then import_playbook vars)
+//   5. role vars and params    (roles/x/vars/main.yml, then the role's parameters)
+//   6. block vars              (outermost block first)
+//   7. task vars               (vars: on the task, include parameters, the loop variable)
+//   8. host facts set at run   (register and set_fact)
+//   9. extra vars              (-e), always win
+//
+// Magic variables (inventory_hostname, groups, hostvars, ...) are set by kiln and cannot be
+// overridden except by extra vars.
+import type { Inherited, Play, VarLayer } from '../playbook/model.js';
+import { renderDeep } from '../template/render.js';
+import { TemplateError } from '../errors.js';
+
+export interface HostLayers {
+  inventory: VarLayer;
+  facts: VarLayer;
+  magic: VarLayer;
+  /** register and set_fact results, per host, growing during the run. */
+  runtime: VarLayer;
+  extra: VarLayer;
+}
+
+export interface TaskLayers {
+  play: Play;
+  inherited: Inherited;
+  taskVars: VarLayer;
+  /** Loop variable and include parameters. */
+  local?: VarLayer;
+}
+
+export const LEVELS = [
+  'role defaults',
+  'inventory (group, then host)',
+  'facts',
+  'play vars, vars_files',
+  'role vars, role params',
+  'block vars',
+  'task vars, loop variable',
+  'register, set_fact',
+  'extra vars (-e)',
+] as const;
+
+/** Merge the levels into one scope (shallow: a later level replaces a whole value, like Ansible). */
+export function resolveScope(host: HostLayers, task: TaskLayers): Record<string, unknown> {
+  const role = task.inherited.role;
+  const layers: VarLayer[] = [
+    role?.defaults ?? {},
+    host.inventory,
+    host.facts,
+    task.play.vars,
+    ...task.play.varsFiles,
+    task.play.importVars,
+    role?.vars ?? {},
+    role?.params ?? {},
+    ...task.inherited.blockVars,
+    task.taskVars,
+    task.local ?? {},
+    host.runtime,
+    host.magic,
+    host.extra,
+  ];
+  const raw: Record<string, unknown> = Object.create(null);
+  for (const l of layers) Object.assign(raw, l);
+  if (role) {
+    raw['role_path'] = role.dir;
+    raw['role_name'] = role.name;
+  }
+  return lazilyRendered(raw);
+}
+
+/**
+ * Variables may refer to other variables ("{{ base }}/app"). Render each on first read, with a
+ * guard against cycles, so unused variables cost nothing and missing ones fail only when used.
+ */
+function lazilyRendered(raw: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = Object.create(null);
+  const resolving = new Set<string>();
+  for (const key of Object.keys(raw)) {
+    const value = raw[key];
+    if (!needsRender(value)) {
+      out[key] = value;
+      continue;
+    }
+    let cached: { v: unknown } | undefined;
+    Object.defineProperty(out, key, {
+      enumerable: true,
+      configurable: true,
+      get() {
+        if (cached) return cached.v;
+        if (resolving.has(key)) throw new TemplateError(`variable "${key}" refers to itself (${[...resolving, key].join(' -> ')})`, key);
+        resolving.add(key);
+        try {
+          cached = { v: renderDeep(value, out, `variable ${key}`) };
+        } finally {
+          resolving.delete(key);
+        }
+        return cached.v;
+      },
+    });
+  }
+  return out;
+}
+
+function needsRender(v: unknown): boolean {
+  if (typeof v === 'string') return v.includes('{{');
+  if (Array.isArray(v)) return v.some(needsRender);
+  if (v && typeof v === 'object' && Object.getPrototypeOf(v) === null) return Object.values(v).some(needsRender);
+  if (v && typeof v === 'object' && Object.getPrototypeOf(v) === Object.prototype) return Object.values(v).some(needsRender);
+  return false;
+}

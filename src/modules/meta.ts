@@ -1,0 +1,14 @@
+// meta: engine actions. The runner carries them out (flush_handlers, end_play, ...);
+// as a module it only reports what was done.
+import type { Module, Plan } from '../engine/module.js';
+
+export type MetaArgs = 'flush_handlers' | 'end_play' | 'end_host' | 'noop' | 'clear_host_errors';
+
+export const meta: Module<MetaArgs, null> = {
+  name: 'meta',
+  aliases: ['ansible.builtin.meta'],
+  local: true,
+  read: () => Promise.resolve(null),
+  plan: (current, args): Plan<null> => ({ changes: [], okReason: String(args), current }),
+  apply: () => Promise.resolve({}),
+};

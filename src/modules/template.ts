@@ -1,0 +1,26 @@
+// template: render a Handlebars file on the controller, then behave exactly like copy.
+import { posix } from 'node:path';
+import type { Module } from '../engine/module.js';
+import { applyCopy, type CopyOptions, type CopyState, planCopy, readControllerFile, readCopy } from './copy.js';
+
+/** template's arguments: copy's options plus the template. */
+export interface TemplateArgs extends CopyOptions {
+  /** The template, looked up under templates/. */
+  src: string;
+}
+
+/** The template module. */
+export const template: Module<TemplateArgs, CopyState> = {
+  name: 'template',
+  aliases: ['ansible.builtin.template'],
+
+  /** Rendering happens here: it is controller-side and changes nothing, so check mode sees the real content. */
+  async read(ctx, args) {
+    const { path, bytes } = readControllerFile(ctx, 'templates', args.src);
+    const text = ctx.render(bytes.toString('utf8'), path);
+    return readCopy(ctx, args, { bytes: Buffer.from(text, 'utf8'), name: posix.basename(args.src), label: args.src, secret: false });
+  },
+
+  plan: planCopy,
+  apply: applyCopy,
+};
