@@ -1,7 +1,8 @@
 // One long-lived `sh` per host (and per become user): commands are framed over its stdin,
 // so a task costs a round trip, not a process start or an SSH channel.
 import { randomBytes } from 'node:crypto';
-import { ConnectionError } from '../errors.js';
+import { ConnectionError, KilnError } from '../errors.js';
+import { EXIT } from '../exit_codes.js';
 import { Collector } from './framing.js';
 import type { ShellOpener, ShellStream } from './stream.js';
 
@@ -178,7 +179,8 @@ async function handshake(stream: ShellStream, opts: SessionOptions, ready: strin
 }
 
 /** sudo failed: the host is reachable, but the task cannot run as asked. */
-export class BecomeError extends Error {
+export class BecomeError extends KilnError {
+  override readonly exitCode = EXIT.HOST_FAILED;
   constructor(
     readonly host: string,
     message: string,

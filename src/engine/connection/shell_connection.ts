@@ -48,7 +48,12 @@ export class ShellConnection implements Connection {
     const key = becomeUser && becomeUser !== this.opts.loginUser ? becomeUser : '';
     const existing = this.sessions.get(key);
     if (existing) {
-      return existing.then((s) => (s.alive ? s : this.reopen(key)));
+      // Only the first caller to find a dead session reopens it; the others wait for that one.
+      return existing.then((s) => {
+        if (s.alive) return s;
+        if (this.sessions.get(key) === existing) return this.reopen(key);
+        return this.session(becomeUser);
+      });
     }
     return this.reopen(key);
   }

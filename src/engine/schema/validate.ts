@@ -259,7 +259,7 @@ class Ctx {
     if (typeof own === 'string') return own;
     for (const s of this.siblings) {
       const fix = (s.parentSchema as Raw | undefined)?.['x-fix'];
-      if (typeof fix === 'string' && e.schemaPath.startsWith(`${s.schemaPath.replace(/\/[^/]+$/, '')}/`)) return fix;
+      if (typeof fix === 'string' && e.schemaPath.startsWith(`${s.schemaPath}/`)) return fix;
     }
     return undefined;
   }
@@ -268,7 +268,8 @@ class Ctx {
     const names = branches.map((e) => String((e.params as { missingProperty: string }).missingProperty));
     const first = branches[0] as ErrorObject;
     const where = this.keyOf([]) || this.where.self || 'this mapping';
-    return this.make(`${where} needs ${names.length === 2 ? 'one of' : 'one of'} ${names.join(', ')}`, {
+    const list = names.length === 2 ? names.join(' or ') : `one of ${names.join(', ')}`;
+    return this.make(`${where} needs ${list}`, {
       loc: this.loc('value'),
       key: this.keyOf([]),
       fix: this.hint(first) ?? `add one of: ${names.map((n) => `${n}:`).join(', ')}`,
