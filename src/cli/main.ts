@@ -4,12 +4,7 @@ import { readFileSync } from 'node:fs';
 import { Command, CommanderError, Option } from 'commander';
 import { EXIT } from '../engine/exit_codes.js';
 import { KilnError } from '../engine/errors.js';
-import { playCommand } from './play.js';
-import { validateCommand } from './validate.js';
-import { docCommand } from './doc.js';
-import { inventoryCommand } from './inventory.js';
-import { factsCommand } from './facts.js';
-import { roleInitCommand } from './role_init.js';
+// Each subcommand's code is imported when it runs: start-up pays only for what is used.
 
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
 
@@ -41,7 +36,7 @@ function program(): Command {
     .option('--detailed-exitcodes', `exit ${EXIT.CHANGED} when the run changed (or would change) something`, false)
     .option('--accept-new-host-keys', 'record the key of an SSH host seen for the first time (changed keys are still refused)', false)
     .action(async (playbook: string, o: PlayOpts) => {
-      process.exitCode = await playCommand(playbook, o);
+      process.exitCode = await (await import('./play.js')).playCommand(playbook, o);
     });
 
   p.command('validate')
@@ -50,7 +45,7 @@ function program(): Command {
     .option('-i, --inventory <path>', 'inventory whose variables count as defined', collect, [])
     .option('-e, --extra-vars <vars>', 'extra variables that count as defined', collect, [])
     .action(async (paths: string[], o: { inventory: string[]; extraVars: string[] }) => {
-      process.exitCode = await validateCommand(paths, o);
+      process.exitCode = await (await import('./validate.js')).validateCommand(paths, o);
     });
 
   p.command('inventory')
@@ -59,14 +54,14 @@ function program(): Command {
     .option('--list', 'print the inventory as dynamic-inventory JSON', false)
     .option('--graph', 'print the group tree', false)
     .action(async (o: { inventory: string[]; list: boolean; graph: boolean }) => {
-      process.exitCode = await inventoryCommand(o);
+      process.exitCode = await (await import('./inventory.js')).inventoryCommand(o);
     });
 
   p.command('doc')
     .description("print a module's arguments from its schema, like ansible-doc")
     .argument('[module]', 'module name (omit to list modules)')
-    .action((m: string | undefined) => {
-      process.exitCode = docCommand(m);
+    .action(async (m: string | undefined) => {
+      process.exitCode = (await import('./doc.js')).docCommand(m);
     });
 
   p.command('facts')
@@ -74,7 +69,7 @@ function program(): Command {
     .argument('<host>', 'an inventory host')
     .option('-i, --inventory <path>', 'inventory (repeatable)', collect, [])
     .action(async (host: string, o: { inventory: string[] }) => {
-      process.exitCode = await factsCommand(host, o);
+      process.exitCode = await (await import('./facts.js')).factsCommand(host, o);
     });
 
   const role = p.command('role').description('work with roles');
@@ -83,8 +78,8 @@ function program(): Command {
     .description('scaffold a complete role: folders, README, argument spec, test playbook')
     .argument('<name>', 'role name (created under ./roles unless --path)')
     .option('--path <dir>', 'folder to create the role in', 'roles')
-    .action((name: string, o: { path: string }) => {
-      process.exitCode = roleInitCommand(name, o.path);
+    .action(async (name: string, o: { path: string }) => {
+      process.exitCode = (await import('./role_init.js')).roleInitCommand(name, o.path);
     });
   return p;
 }

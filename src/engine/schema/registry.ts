@@ -1,7 +1,14 @@
-// One ajv instance for every schema in schemas/, compiled lazily and cached.
-import { readdirSync, readFileSync } from 'node:fs';
+// One ajv instance for every schema in schemas/, compiled lazily and cached. `npm run build`
+// also compiles them ahead of time (precompile.ts), which start-up uses while the schemas match.
+import { createHash } from 'node:crypto';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
-import { Ajv2020, type ValidateFunction } from 'ajv/dist/2020.js';
+import type { Ajv2020, Options, ValidateFunction } from 'ajv/dist/2020.js';
+
+// ajv's compiler is loaded only when something must be compiled at run time: precompiled
+// validators need just its small runtime helpers.
+const requireHere = createRequire(import.meta.url);
 
 /** The schemas/ folder of the package (same depth from src/ and dist/). */
 export const SCHEMA_DIR = fileURLToPath(new URL('../../../schemas/', import.meta.url));
@@ -9,17 +16,49 @@ export const SCHEMA_DIR = fileURLToPath(new URL('../../../schemas/', import.meta
 let ajv: Ajv2020 | undefined;
 const compiled = new Map<string, ValidateFunction>();
 
+/** The ajv options every kiln schema is compiled with (at run time and ahead of time). */
+export const AJV_OPTIONS: Options = { allErrors: true, strict: true, strictRequired: false, allowUnionTypes: true, verbose: true };
+
+/** A fresh ajv with kiln's keywords and every schema added. */
+export function newAjv(extra: Options = {}): Ajv2020 {
+  const { Ajv2020: Ajv } = requireHere('ajv/dist/2020.js') as typeof import('ajv/dist/2020.js');
+  const a = new Ajv({ ...AJV_OPTIONS, ...extra });
+  // kiln's annotations: secret arguments, a human fix hint, aliases, check-mode notes.
+  a.addKeyword({ keyword: 'x-secret', schemaType: 'boolean' });
+  a.addKeyword({ keyword: 'x-fix', schemaType: 'string' });
+  a.addKeyword({ keyword: 'x-aliases', schemaType: 'array' });
+  a.addKeyword({ keyword: 'x-check-mode', schemaType: 'string' });
+  for (const file of schemaFiles()) a.addSchema(readJson(file));
+  return a;
+}
+
+/** A digest of every schema's text: precompiled validators are used only when it matches. */
+export function schemasDigest(): string {
+  const h = createHash('sha256');
+  for (const f of schemaFiles()) h.update(f).update('\0').update(readFileSync(SCHEMA_DIR + f)).update('\0');
+  return h.digest('hex');
+}
+
+const PRECOMPILED = fileURLToPath(new URL('./compiled.cjs', import.meta.url));
+let precompiled: Record<string, ValidateFunction> | null | undefined;
+
+function ahead(rel: string): ValidateFunction | undefined {
+  if (precompiled === undefined) {
+    precompiled = null;
+    if (existsSync(PRECOMPILED)) {
+      const mod = requireHere(PRECOMPILED) as { digest: string; validators: Record<string, ValidateFunction> };
+      if (mod.digest === schemasDigest()) precompiled = mod.validators;
+    }
+  }
+  return precompiled?.[rel];
+}
+
 function instance(): Ajv2020 {
   if (ajv) return ajv;
-  ajv = new Ajv2020({ allErrors: true, strict: true, strictRequired: false, allowUnionTypes: true, verbose: true });
-  // kiln's annotations: secret arguments, and a human fix hint per property.
-  ajv.addKeyword({ keyword: 'x-secret', schemaType: 'boolean' });
-  ajv.addKeyword({ keyword: 'x-fix', schemaType: 'string' });
-  ajv.addKeyword({ keyword: 'x-aliases', schemaType: 'array' });
-  ajv.addKeyword({ keyword: 'x-check-mode', schemaType: 'string' });
-  for (const file of schemaFiles()) ajv.addSchema(readJson(file));
+  ajv = newAjv();
   return ajv;
 }
+
 
 /** Every schema file, relative to schemas/ ("playbook.schema.json", "modules/copy.schema.json"). */
 export function schemaFiles(): string[] {
@@ -46,6 +85,7 @@ export function schemaId(rel: string): string {
 /** The compiled validator for a schema path under schemas/ ("modules/copy.schema.json"). */
 export function validatorFor(rel: string): ValidateFunction {
   let v = compiled.get(rel);
+  if (!v) v = ahead(rel);
   if (!v) {
     const found = instance().getSchema(schemaId(rel));
     if (!found) throw new Error(`schema ${rel} is missing its $id "${schemaId(rel)}"`);
