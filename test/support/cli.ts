@@ -1,5 +1,6 @@
 // Runs the kiln CLI as a user would (a real process), from the repo root, through tsx.
 import { spawn } from 'node:child_process';
+import type { RecapCounts } from '../../src/engine/result.js';
 import { createRequire } from 'node:module';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
@@ -31,15 +32,7 @@ export function kiln(args: readonly string[], opts: { cwd?: string; env?: Record
   });
 }
 
-export interface Recap {
-  ok: number;
-  changed: number;
-  unreachable: number;
-  failed: number;
-  skipped: number;
-  rescued: number;
-  ignored: number;
-}
+export type Recap = RecapCounts;
 
 /** The PLAY RECAP lines, by host, parsed with the regex users grep with. */
 export function recap(stdout: string): Record<string, Recap> {
