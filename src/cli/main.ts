@@ -115,6 +115,11 @@ class CommanderErrorInvalid extends CommanderError {
 }
 
 async function main(argv: string[]): Promise<void> {
+  // `kiln play --json | head`: a closed pipe ends the output quietly, not with a stack trace.
+  process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+    if (e.code === 'EPIPE') process.exit(typeof process.exitCode === 'number' ? process.exitCode : EXIT.OK);
+    throw e;
+  });
   const p = program();
   if (argv.length <= 2) {
     p.outputHelp();

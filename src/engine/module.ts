@@ -41,6 +41,8 @@ export interface Plan<S = unknown> {
   effects?: Effect[];
   /** Values exposed to `register`, in check mode too. */
   data?: Record<string, unknown>;
+  /** Values a human always sees, whatever -v says (debug's message), as Ansible prints them. */
+  show?: Record<string, unknown>;
   /** The state read, for apply. */
   current: S;
 }

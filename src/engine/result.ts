@@ -44,6 +44,8 @@ export interface TaskResult {
   data?: Record<string, unknown>;
   /** The result's details were hidden by no_log. */
   censored?: boolean;
+  /** Shown as `=> {...}` at every verbosity (debug). */
+  show?: Record<string, unknown>;
 }
 
 export interface RecapCounts {

@@ -1,6 +1,8 @@
 // debug: print a message or a variable. Changes nothing.
 import type { Module, Plan } from '../engine/module.js';
 import { ModuleError } from '../engine/errors.js';
+import { ConditionEvalError, evaluateCondition } from '../engine/expr/evaluate.js';
+import { ConditionSyntaxError, parseCondition } from '../engine/expr/parse.js';
 
 export interface DebugArgs {
   msg?: unknown;
@@ -12,16 +14,24 @@ interface DebugState {
   value: unknown;
 }
 
-/** Read a dotted path ("result.stdout_lines.0") from the variables. */
-function lookup(vars: Readonly<Record<string, unknown>>, path: string): unknown {
-  let node: unknown = vars;
-  for (const part of path.split('.')) {
-    if (node === null || typeof node !== 'object' || !(part in node)) {
-      throw new ModuleError(`debug: variable "${path}" is not defined`);
-    }
-    node = (node as Record<string, unknown>)[part];
+/** Ansible's wording for `var:` naming something undefined (an ok result, not a failure). */
+const NOT_DEFINED = 'VARIABLE IS NOT DEFINED!';
+
+/** `var:` is an expression without {{ }}, as in Ansible: "result.stdout_lines[0]", "items | length". */
+function lookup(vars: Readonly<Record<string, unknown>>, expr: string): unknown {
+  let parsed;
+  try {
+    parsed = parseCondition(expr);
+  } catch (e) {
+    if (e instanceof ConditionSyntaxError) throw new ModuleError(`debug.var: ${e.reason} (got ${JSON.stringify(expr)})`);
+    throw e;
   }
-  return node;
+  try {
+    return evaluateCondition(parsed, vars);
+  } catch (e) {
+    if (e instanceof ConditionEvalError && / is undefined\b/.test(e.message)) return NOT_DEFINED;
+    throw new ModuleError(`debug.var: ${e instanceof Error ? e.message : String(e)}`);
+  }
 }
 
 export const debug: Module<DebugArgs | null, DebugState> = {
@@ -32,7 +42,7 @@ export const debug: Module<DebugArgs | null, DebugState> = {
   plan(current, args): Plan<DebugState> {
     const shown = typeof current.value === 'string' ? current.value : JSON.stringify(current.value, null, 2);
     const data: Record<string, unknown> = args?.var ? { [args.var]: current.value } : { msg: current.value };
-    return { changes: [], okReason: shown, data, current };
+    return { changes: [], okReason: shown, data, show: data, current };
   },
   apply: () => Promise.resolve({}),
 };

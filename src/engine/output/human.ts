@@ -91,7 +91,9 @@ export class HumanReporter implements Reporter {
       if (pending.length > 0) head += ` (pending: ${pending.join('; ')})`;
     }
     const msg = r.censored ? CENSORED_MSG : r.msg;
-    if ((failed || v >= 1) && msg) head += ` => ${indentRest(msg, '    ')}`;
+    // debug's values print as Ansible does, at every verbosity: `ok: [h] => {\n    "msg": ...\n}`.
+    if (r.show && !r.censored && !failed) head += ` => ${JSON.stringify(r.show, null, 4)}`;
+    else if ((failed || v >= 1) && msg) head += ` => ${indentRest(msg, '    ')}`;
     this.#line(paint(head));
     // no_log: the status line is all that may be shown.
     if (r.censored) return;

@@ -1,17 +1,17 @@
 // Load a playbook: parse, normalise, validate against the schemas, expand imports and roles,
 // resolve inherited keywords, then run the static checks. Everything before any host is touched.
 import { existsSync } from 'node:fs';
-import { dirname, isAbsolute, resolve } from 'node:path';
+import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { ConditionSyntaxError, parseCondition } from '../expr/parse.js';
 import { Problem, ValidationError, type Loc } from '../errors.js';
-import { keyLocOf, locOf, valueLocOf } from '../load/locations.js';
+import { keyLocOf, locOf, locsOfKeys, recordLocs, valueLocOf, type KeyLocs } from '../load/locations.js';
 import { loadYamlFile } from '../load/yaml.js';
 import { validateAgainst } from '../schema/validate.js';
 import { isTemplated } from '../template/render.js';
 import { ACTION_KEYWORDS, moduleKeys, taskKeywords } from './keywords.js';
 import type { BlockNode, Cond, IncludeNode, Inherited, Node, Play, Playbook, RoleInstance, TaskNode, VarLayer } from './model.js';
 import { normalizeTask } from './normalize.js';
-import { loadRole, type RoleSearch } from './roles.js';
+import { findRole, loadRole, yamlIn, type RoleSearch } from './roles.js';
 
 type Raw = Record<string, unknown>;
 
@@ -23,6 +23,12 @@ export interface LoadOptions {
    * every declared parameter counts as defined.
    */
   standaloneRole?: boolean;
+}
+
+/** Keywords an import_playbook passes to the plays it imports. */
+interface ImportKeywords {
+  tags: string[];
+  when: Cond[];
 }
 
 /** A loading pass: collects problems instead of stopping at the first. */
@@ -77,18 +83,23 @@ export class Loader {
     return this.opts.standaloneRole === true;
   }
 
+  /** The folder of the playbook being loaded (not of the ones it imports): its roles/ serve every role. */
+  private topDir?: string;
+
   roleSearch(baseDir: string): RoleSearch {
-    return { baseDir, extra: this.opts.rolesPath ?? [] };
+    const top = this.topDir ? [join(this.topDir, 'roles'), this.topDir] : [];
+    return { baseDir, extra: [...(this.opts.rolesPath ?? []), ...top] };
   }
 
   // ------------------------------------------------------------------ playbook and plays
 
-  playbook(file: string, importVars: VarLayer = {}): Play[] {
+  playbook(file: string, importVars: VarLayer = {}, outer: ImportKeywords = { tags: [], when: [] }): Play[] {
     const abs = resolve(file);
     if (this.importStack.includes(abs)) {
       this.problem(`import_playbook loop: ${[...this.importStack, abs].join(' -> ')}`, { fix: 'remove the import that leads back to an earlier playbook' });
       return [];
     }
+    this.topDir ??= dirname(abs);
     this.importStack.push(abs);
     try {
       const raw = this.readValidated(abs, 'playbook.schema.json');
@@ -106,9 +117,11 @@ export class Loader {
             });
             continue;
           }
-          plays.push(...this.playbook(target, { ...importVars, ...((entry['vars'] as Raw) ?? {}) }));
+          // tags and when of an import_playbook apply to every task of the plays it brings in.
+          const keywords = { tags: [...outer.tags, ...strList(entry['tags'])], when: [...outer.when, ...this.conds(entry['when'], entry, 'when')] };
+          plays.push(...this.playbook(target, { ...importVars, ...((entry['vars'] as Raw) ?? {}) }, keywords));
         } else {
-          plays.push(this.play(entry, abs, importVars));
+          plays.push(this.play(entry, abs, importVars, outer));
         }
       }
       return plays;
@@ -117,7 +130,7 @@ export class Loader {
     }
   }
 
-  private play(raw: Raw, file: string, importVars: VarLayer): Play {
+  private play(raw: Raw, file: string, importVars: VarLayer, outer: ImportKeywords): Play {
     const dir = dirname(file);
     const loc = locOf(raw) ?? { file, line: 1, col: 1 };
     const hosts = Array.isArray(raw['hosts']) ? (raw['hosts'] as string[]).join(':') : String(raw['hosts']);
@@ -129,12 +142,21 @@ export class Loader {
         this.problem('vars_files entries cannot be templated in kiln', { loc: valueLocOf(raw['vars_files'], i), value: JSON.stringify(vf), fix: 'give a plain path' });
         continue;
       }
+      if (!existsSync(path)) {
+        this.problem(`vars_files: ${vf} does not exist`, {
+          loc: valueLocOf(raw['vars_files'], i),
+          key: 'vars_files',
+          value: JSON.stringify(vf),
+          fix: `check the path: it is relative to the playbook's folder, ${dir}`,
+        });
+        continue;
+      }
       const v = this.readValidated(path, 'vars.schema.json');
       if (v && typeof v === 'object') varsFiles.push(v as VarLayer);
     }
     const base: Inherited = {
-      when: [],
-      tags: strList(raw['tags']),
+      when: [...outer.when],
+      tags: [...outer.tags, ...strList(raw['tags'])],
       blockVars: [],
       become: raw['become'] as boolean | undefined,
       becomeUser: raw['become_user'] as string | undefined,
@@ -191,12 +213,19 @@ export class Loader {
     const params: Raw = Object.create(null);
     for (const [k, v] of Object.entries(r)) if (!['role', 'name', 'tags', 'when', 'become', 'become_user', 'vars'].includes(k)) params[k] = v;
     Object.assign(params, (r['vars'] as Raw | undefined) ?? {});
+    // Positions of the parameters in the caller's file, so argument_specs problems point there.
+    const keys: KeyLocs = new Map();
+    for (const k of Object.keys(params)) {
+      const at = locsOfKeys(r['vars'] ?? {})?.get(k) ?? (typeof ref === 'object' && ref ? locsOfKeys(ref)?.get(k) : undefined);
+      if (at) keys.set(k, at);
+    }
+    recordLocs(params, locOf(r) ?? loc, keys);
     const key = `${name}\0${JSON.stringify(params)}\0${tasksFrom}`;
     if (seen.has(key)) return [];
     seen.add(key);
     const role = loadRole(this, name, this.roleSearch(dir), loc, params, tasksFrom);
     if (!role) return [];
-    const instance: RoleInstance = { name: role.name, dir: role.dir, defaults: role.defaults, vars: role.vars, params };
+    const instance: RoleInstance = { name: role.name, dir: role.dir, defaults: role.defaults, vars: role.vars, params, paramSchema: role.paramSchema };
     const inherited: Inherited = {
       ...parent,
       when: [...parent.when, ...this.conds(r['when'], r, 'when')],
@@ -206,7 +235,8 @@ export class Loader {
       role: instance,
     };
     const out: Node[] = [];
-    for (const dep of role.dependencies) out.push(...this.roleRef(dep.ref, role.dir, { ...inherited, role: undefined }, handlers, seen, dep.loc));
+    // Like Ansible, a dependency is looked up beside the role first (its siblings), then as usual.
+    for (const dep of role.dependencies) out.push(...this.roleRef(dep.ref, dirname(role.dir), { ...inherited, role: undefined }, handlers, seen, dep.loc));
     out.push(...this.tasks(role.tasks, role.dir, inherited, handlers));
     for (const h of role.handlers) {
       const node = this.node(h as Raw, role.dir, inherited, handlers, true);
@@ -228,7 +258,8 @@ export class Loader {
       if (Object.hasOwn(raw, 'import_role')) {
         const spec = raw['import_role'] as Raw;
         const inherited = this.inherit(parent, raw);
-        out.push(...this.roleRef({ role: spec['name'] }, baseDir, inherited, handlers, new Set(), locOf(raw) ?? { file: baseDir, line: 1, col: 1 }, (spec['tasks_from'] as string) ?? 'main'));
+        // vars of an import_role are the role's parameters (checked against its argument_specs).
+        out.push(...this.roleRef({ role: spec['name'], vars: raw['vars'] }, baseDir, inherited, handlers, new Set(), locOf(raw) ?? { file: baseDir, line: 1, col: 1 }, (spec['tasks_from'] as string) ?? 'main'));
         continue;
       }
       const node = this.node(raw, baseDir, parent, handlers, false);
@@ -259,7 +290,10 @@ export class Loader {
     this.importStack.push(file);
     try {
       const list = this.readValidated(file, 'tasks.schema.json');
-      return this.tasks(list ?? [], dirname(file), this.inherit(parent, raw), handlers);
+      const inherited = this.inherit(parent, raw);
+      // vars of an import_tasks apply to every imported task, like a block's.
+      if (raw['vars']) inherited.blockVars = [...parent.blockVars, raw['vars'] as VarLayer];
+      return this.tasks(list ?? [], dirname(file), inherited, handlers);
     } finally {
       this.importStack.pop();
     }
@@ -300,7 +334,8 @@ export class Loader {
       };
       return block;
     }
-    const inherited = this.inherit(parent, { ...raw, vars: undefined });
+    // The raw mapping itself (not a copy): conditions keep their positions for problems.
+    const inherited = this.inherit(parent, raw);
     if (Object.hasOwn(raw, 'include_tasks') || Object.hasOwn(raw, 'include_role')) {
       const isRole = Object.hasOwn(raw, 'include_role');
       const spec = raw[isRole ? 'include_role' : 'include_tasks'];
@@ -315,7 +350,12 @@ export class Loader {
         tasksFrom: isRole ? ((spec as Raw)['tasks_from'] as string | undefined) : undefined,
         baseDir,
         inherited,
+        parent,
         vars: (raw['vars'] as VarLayer | undefined) ?? {},
+        loop: raw['loop'] ?? raw['with_items'],
+        loopVar: (((raw['loop_control'] as Raw | undefined) ?? {})['loop_var'] as string | undefined) ?? 'item',
+        indexVar: ((raw['loop_control'] as Raw | undefined) ?? {})['index_var'] as string | undefined,
+        defines: isTemplated(target) ? [] : this.namesDefinedIn(isRole ? 'role' : 'tasks', target, baseDir, parent, isRole ? ((spec as Raw)['tasks_from'] as string | undefined) : undefined),
       };
       return inc;
     }
@@ -363,6 +403,33 @@ export class Loader {
       timeout: raw['timeout'] as number | undefined,
     };
     return task;
+  }
+
+  /**
+   * The register and set_fact names of an included file, read without validating it (that
+   * happens when the include runs). A file that cannot be read defines nothing.
+   */
+  private namesDefinedIn(what: 'tasks' | 'role', target: string, baseDir: string, parent: Inherited, tasksFrom = 'main'): string[] {
+    let file: string | undefined;
+    if (what === 'tasks') file = parent.role ? join(parent.role.dir, 'tasks', target) : resolve(baseDir, target);
+    else {
+      const dir = findRole(target, this.roleSearch(baseDir));
+      file = dir ? yamlIn(dir, 'tasks', tasksFrom) : undefined;
+    }
+    if (!file || !existsSync(file)) return [];
+    const names: string[] = [];
+    try {
+      walkTasks(loadYamlFile(file).value, (t) => {
+        if (typeof t['register'] === 'string') names.push(t['register']);
+        for (const key of ['set_fact', 'ansible.builtin.set_fact']) {
+          const args = t[key];
+          if (args && typeof args === 'object' && !Array.isArray(args)) names.push(...Object.keys(args).filter((k) => k !== 'cacheable'));
+        }
+      });
+    } catch {
+      return [];
+    }
+    return names;
   }
 
   /** Parse a condition (or list of them), reporting syntax errors at their position. */

@@ -19,6 +19,8 @@ export interface RoleInstance {
   defaults: VarLayer;
   vars: VarLayer;
   params: VarLayer;
+  /** meta/argument_specs.yml as JSON Schema, when templated parameters must be checked at run time. */
+  paramSchema?: VarLayer;
 }
 
 /** Keywords a task inherits from its blocks, role and play, already merged. */
@@ -89,8 +91,20 @@ export interface IncludeNode {
   target: string;
   tasksFrom?: string;
   baseDir: string;
+  /** The include's own keywords (when, tags, ...): they apply to the include only, as in Ansible. */
   inherited: Inherited;
+  /** What the included tasks inherit: the include's block, role and play, not the include itself. */
+  parent: Inherited;
   vars: VarLayer;
+  /** A loop includes the file once per item, with the loop variable set in it. */
+  loop?: unknown;
+  loopVar: string;
+  indexVar?: string;
+  /**
+   * Names the included tasks register or set_fact, read ahead when the file name is not
+   * templated, so later tasks may use them without an "undefined variable" problem.
+   */
+  defines: string[];
 }
 
 export type Node = TaskNode | BlockNode | IncludeNode;

@@ -1,6 +1,6 @@
 // Finding and reading roles: tasks, handlers, defaults, vars, meta dependencies, argument specs.
 import { existsSync, statSync } from 'node:fs';
-import { isAbsolute, join, resolve } from 'node:path';
+import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
 import type { Loc } from '../errors.js';
 import { locOf } from '../load/locations.js';
 import { validateInline } from '../schema/validate.js';
@@ -25,27 +25,48 @@ export interface LoadedRole {
   defaults: VarLayer;
   vars: VarLayer;
   dependencies: { ref: unknown; loc: Loc }[];
+  /** Set when some parameters are templated: the runner checks them once rendered. */
+  paramSchema?: Raw;
 }
 
-/** Where a role may live, in order: beside the playbook, the project's roles/, KILN_ROLES_PATH. */
+/**
+ * Where a role may live, in order: beside the playbook, the project's roles/, KILN_ROLES_PATH.
+ * A playbook in a role's tests/ folder also finds that role and its siblings.
+ */
 export function roleDirs(search: RoleSearch): string[] {
   const env = (process.env['KILN_ROLES_PATH'] ?? '').split(':').filter(Boolean);
-  return [join(search.baseDir, 'roles'), search.baseDir, ...search.extra, ...env, resolve('roles')];
+  const owner = dirname(search.baseDir);
+  const tested = basename(search.baseDir) === 'tests' && isRoleDir(owner) ? [dirname(owner)] : [];
+  return [...new Set([join(search.baseDir, 'roles'), search.baseDir, ...tested, ...search.extra, ...env, resolve('roles')])];
 }
 
-function findRole(name: string, search: RoleSearch): string | undefined {
+function isRoleDir(p: string): boolean {
+  return existsSync(join(p, 'tasks')) || existsSync(join(p, 'meta')) || existsSync(join(p, 'handlers'));
+}
+
+/** The folder of a role named (or given by path) at `search`; undefined when there is none. */
+export function findRole(name: string, search: RoleSearch): string | undefined {
   if (isAbsolute(name) || name.includes('/')) {
     const p = resolve(search.baseDir, name);
     return existsSync(p) ? p : undefined;
   }
   for (const d of roleDirs(search)) {
     const p = join(d, name);
-    if (existsSync(join(p, 'tasks')) || existsSync(join(p, 'meta')) || existsSync(join(p, 'handlers'))) return p;
+    if (isRoleDir(p)) return p;
   }
   return undefined;
 }
 
-function yamlIn(dir: string, sub: string, base: string): string | undefined {
+/** Whether a parameter holds a template anywhere, so only rendering can tell its type. */
+function templated(v: unknown): boolean {
+  if (typeof v === 'string') return isTemplated(v);
+  if (Array.isArray(v)) return v.some(templated);
+  if (v && typeof v === 'object') return Object.values(v).some(templated);
+  return false;
+}
+
+/** The YAML file `dir/sub/base(.yml|.yaml|)`, if it exists. */
+export function yamlIn(dir: string, sub: string, base: string): string | undefined {
   for (const ext of ['.yml', '.yaml', '']) {
     const p = join(dir, sub, base + ext);
     if (existsSync(p) && statSync(p).isFile()) return p;
@@ -74,6 +95,7 @@ export function loadRole(loader: Loader, name: string, search: RoleSearch, loc: 
   const vars = (read('vars', 'main', 'vars.schema.json') ?? {}) as Raw;
   const meta = (read('meta', 'main', 'role_meta.schema.json') ?? {}) as Raw;
   const specs = read('meta', 'argument_specs', 'argument_specs.schema.json') as Raw | undefined;
+  let paramSchema: Raw | undefined;
   if (specs) {
     const schema = specToSchema(specs, tasksFrom);
     if (schema && loader.standaloneRole) {
@@ -86,6 +108,7 @@ export function loadRole(loader: Loader, name: string, search: RoleSearch, loc: 
       });
       // The params were copied from the caller's role entry: problems point at the caller's line.
       loader.problems.push(...found);
+      if (Object.values(params).some(templated)) paramSchema = schema;
     }
     Object.assign(defaults, { ...specDefaults(specs, tasksFrom), ...defaults });
   }
@@ -93,5 +116,6 @@ export function loadRole(loader: Loader, name: string, search: RoleSearch, loc: 
     ref,
     loc: locOf(ref) ?? locOf(meta['dependencies']) ?? { file: join(dir, 'meta', 'main.yml'), line: i + 1, col: 1 },
   }));
-  return { name, dir, tasks: tasks as unknown[], handlers: handlers as unknown[], defaults, vars, dependencies: deps };
+  // A role given by path is named after its folder, as in Ansible (role_name, messages).
+  return { name: basename(dir), dir, tasks: tasks as unknown[], handlers: handlers as unknown[], defaults, vars, dependencies: deps, paramSchema };
 }

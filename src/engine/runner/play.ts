@@ -2,23 +2,27 @@
 // --forks), then a barrier. Blocks route failed hosts to rescue, then always. Handlers flush after
 // each section and at meta: flush_handlers.
 import pLimit from 'p-limit';
-import { ValidationError } from '../errors.js';
+import { ModuleError, ValidationError } from '../errors.js';
+import { copyLocs } from '../load/locations.js';
 import { Loader } from '../playbook/load.js';
-import type { IncludeNode, Node, TaskNode } from '../playbook/model.js';
+import { validateInline } from '../schema/validate.js';
+import type { IncludeNode, Node, RoleInstance, TaskNode } from '../playbook/model.js';
 import type { TaskResult } from '../result.js';
-import { renderText } from '../template/render.js';
+import { renderDeep, renderText, renderValue } from '../template/render.js';
 import { gatherFacts } from '../facts/gather.js';
 import type { PlayEnv } from './env.js';
 import type { HostState } from './host.js';
 import { tagsSelect } from './tags.js';
 import { condsHold, registerValue, runTask, scopeFor } from './task.js';
-import { dirname } from 'node:path';
+import { dirname, join } from 'node:path';
 
 export class PlayRunner {
   private readonly limit: ReturnType<typeof pLimit>;
-  /** handler name or listen topic → hosts that notified it. */
-  private readonly notified = new Map<string, Set<HostState>>();
+  /** Notified handlers → the hosts that notified them since they last ran there. */
+  private readonly pending = new Map<TaskNode, Set<HostState>>();
   private stopped = false;
+  /** Role instances whose templated parameters were checked, per host. */
+  private readonly checkedRoles = new WeakMap<RoleInstance, Set<HostState>>();
 
   constructor(
     private readonly env: PlayEnv,
@@ -31,10 +35,12 @@ export class PlayRunner {
     return hosts.filter((h) => h.active);
   }
 
+  /** Note that a host notified these handler names or listen topics (each matching handler). */
   notify(host: HostState, names: readonly string[]): void {
-    for (const n of names) {
-      let set = this.notified.get(n);
-      if (!set) this.notified.set(n, (set = new Set()));
+    for (const h of this.env.play.handlers) {
+      if (!names.includes(h.name) && !h.listen.some((l) => names.includes(l))) continue;
+      let set = this.pending.get(h);
+      if (!set) this.pending.set(h, (set = new Set()));
       set.add(host);
     }
   }
@@ -111,8 +117,10 @@ export class PlayRunner {
     return tagsSelect(task.inherited.tags, o.tags, o.skipTags);
   }
 
-  private async task(task: TaskNode, hosts: HostState[], handler = false): Promise<void> {
+  private async task(task: TaskNode, allHosts: HostState[], handler = false): Promise<void> {
     if (!handler && !this.selected(task)) return;
+    const hosts = this.roleParamsChecked(task, allHosts);
+    if (!hosts.length) return;
     if (task.module === 'meta') return this.meta(task, hosts);
     this.env.reporter.event({ type: 'task_start', play: this.env.play.name, task: task.name, loc: `${task.loc.file}:${task.loc.line}`, handler });
     const runOn = task.inherited.runOnce ? hosts.slice(0, 1) : hosts;
@@ -140,12 +148,55 @@ export class PlayRunner {
     }
   }
 
+  /**
+   * Templated role parameters can only be checked against meta/argument_specs.yml once rendered:
+   * like Ansible, before the role's first task on each host. Hosts whose parameters are wrong fail.
+   */
+  private roleParamsChecked(task: TaskNode, hosts: HostState[]): HostState[] {
+    const role = task.inherited.role;
+    if (!role?.paramSchema) return hosts;
+    let checked = this.checkedRoles.get(role);
+    if (!checked) this.checkedRoles.set(role, (checked = new Set()));
+    const ok: HostState[] = [];
+    for (const h of hosts) {
+      if (checked.has(h)) {
+        ok.push(h);
+        continue;
+      }
+      checked.add(h);
+      let msg: string | undefined;
+      try {
+        const scope = scopeFor(task, h, this.env);
+        const rendered: Record<string, unknown> = Object.create(null);
+        for (const [k, v] of Object.entries(role.params)) rendered[k] = renderDeep(v, scope, `role "${role.name}" parameter ${k}`);
+        copyLocs(role.params, rendered);
+        const problems = validateInline(role.paramSchema as Record<string, unknown>, rendered, { context: `role "${role.name}" parameters (rendered)` });
+        if (problems.length) msg = new ValidationError(problems).message;
+      } catch (e) {
+        msg = e instanceof Error ? e.message : String(e);
+      }
+      if (msg === undefined) ok.push(h);
+      else this.record(h, { host: h.name, task: `validate role "${role.name}" parameters`, status: 'failed', changes: [], msg, durationMs: 0 });
+    }
+    return ok;
+  }
+
+  /** meta actions, with `when` evaluated per host (meta: end_host when: ... ends only those). */
   private async meta(task: TaskNode, hosts: HostState[]): Promise<void> {
     const action = String(task.args);
+    const chosen: HostState[] = [];
+    for (const h of hosts) {
+      try {
+        if (condsHold(task.inherited.when, scopeFor(task, h, this.env)).ok) chosen.push(h);
+      } catch (e) {
+        this.record(h, { host: h.name, task: task.name, status: 'failed', changes: [], msg: e instanceof Error ? e.message : String(e), durationMs: 0 });
+      }
+    }
+    if (!chosen.length) return;
     if (action === 'flush_handlers') await this.flushHandlers();
     else if (action === 'end_play') this.stopped = true;
-    else if (action === 'end_host') for (const h of hosts) h.ended = true;
-    else if (action === 'clear_host_errors') for (const h of this.hosts) h.failed = false;
+    else if (action === 'end_host') for (const h of chosen) h.ended = true;
+    else if (action === 'clear_host_errors') for (const h of this.hosts) if (!h.unreachable) h.failed = false;
   }
 
   private async block(node: Extract<Node, { kind: 'block' }>, hosts: HostState[]): Promise<void> {
@@ -172,55 +223,118 @@ export class PlayRunner {
     }
   }
 
-  /** include_tasks / include_role: resolved per host, validated, then run like the tasks they hold. */
+  /**
+   * include_tasks / include_role: resolved per host (and per loop item), validated, then run like
+   * the tasks they hold. The include's own when/tags decide whether it runs; the included tasks
+   * do not inherit them (Ansible's documented difference from import_tasks).
+   */
   private async include(node: IncludeNode, hosts: HostState[]): Promise<void> {
-    const groups = new Map<string, HostState[]>();
-    const loader = new Loader();
+    const o = this.env.options;
+    if (!tagsSelect(node.inherited.tags, o.tags, o.skipTags)) return;
+    const what = node.what === 'tasks' ? 'include_tasks' : 'include_role';
+    this.env.reporter.event({ type: 'task_start', play: this.env.play.name, task: node.name, loc: `${node.loc.file}:${node.loc.line}` });
+    const groups = new Map<string, { target: string; local: Record<string, unknown>; hosts: HostState[] }>();
+    const base = { task: node.name, changes: [], durationMs: 0 };
     for (const h of hosts) {
-      const scope = scopeFor({ ...(node as unknown as TaskNode), vars: node.vars, inherited: node.inherited }, h, this.env);
-      if (!condsHold(node.inherited.when, scope).ok) continue;
-      const target = renderText(node.target, scope, node.what === 'tasks' ? 'include_tasks' : 'include_role');
-      const list = groups.get(target) ?? [];
-      list.push(h);
-      groups.set(target, list);
+      const asTask = { ...(node as unknown as TaskNode), vars: node.vars, inherited: node.inherited };
+      try {
+        const scope = scopeFor(asTask, h, this.env);
+        const when = node.loop === undefined ? condsHold(node.inherited.when, scope) : { ok: true as const };
+        if (!when.ok) {
+          this.record(h, { ...base, host: h.name, status: 'skipped', msg: `Conditional result was False: ${when.failed.text}` });
+          continue;
+        }
+        for (const local of this.includeItems(node, scope)) {
+          const itemScope = local ? scopeFor(asTask, h, this.env, local) : scope;
+          if (local && !condsHold(node.inherited.when, itemScope).ok) continue;
+          const target = renderText(node.target, itemScope, what);
+          const key = `${target}\0${JSON.stringify(local ?? null)}`;
+          const group = groups.get(key) ?? { target, local: local ?? {}, hosts: [] };
+          group.hosts.push(h);
+          groups.set(key, group);
+        }
+      } catch (e) {
+        this.record(h, { ...base, host: h.name, status: 'failed', msg: e instanceof Error ? e.message : String(e) });
+      }
     }
-    for (const [target, hs] of groups) {
+    const loader = new Loader({ rolesPath: [join(this.env.playbookDir, 'roles'), this.env.playbookDir] });
+    for (const { target, local, hosts: hs } of groups.values()) {
+      const live = this.active(hs);
+      if (!live.length) continue;
+      // Included tasks see the include's parameters and loop variable as variables of their own.
+      const inherited = { ...node.parent, blockVars: [...node.parent.blockVars, node.vars, local] };
+      const handlers: TaskNode[] = [];
       let nodes: Node[];
       if (node.what === 'tasks') {
-        const role = node.inherited.role;
+        const role = node.parent.role;
         const file = role ? `${role.dir}/tasks/${target}` : `${node.baseDir}/${target}`;
         const list = loader.readValidated(file, 'tasks.schema.json');
-        nodes = loader.tasks(list ?? [], dirname(file), { ...node.inherited, blockVars: [...node.inherited.blockVars, node.vars] }, this.env.play.handlers);
+        nodes = loader.tasks(list ?? [], dirname(file), inherited, handlers);
       } else {
-        nodes = loader.roleRef({ role: target, ...node.vars }, node.baseDir, node.inherited, this.env.play.handlers, new Set(), node.loc, node.tasksFrom ?? 'main');
+        nodes = loader.roleRef({ role: target, ...node.vars, ...local }, node.baseDir, node.parent, handlers, new Set(), node.loc, node.tasksFrom ?? 'main');
       }
       // Included files are validated when reached (their names may depend on variables);
       // undefined variables inside them fail at run time with the variable's name.
       const problems = loader.problems.splice(0);
       if (problems.length) {
-        for (const h of hs) this.record(h, { host: h.name, task: node.name, status: 'failed', changes: [], msg: new ValidationError(problems).message, durationMs: 0 });
+        for (const h of live) this.record(h, { ...base, host: h.name, status: 'failed', msg: new ValidationError(problems).message });
         continue;
       }
-      this.env.reporter.event({ type: 'task_start', play: this.env.play.name, task: node.name, loc: `${node.loc.file}:${node.loc.line}` });
-      for (const h of hs) this.record(h, { host: h.name, task: node.name, status: 'ok', changes: [], msg: `included ${target}`, durationMs: 0 });
-      await this.nodes(nodes, hs);
+      this.addHandlers(handlers);
+      for (const h of live) this.record(h, { ...base, host: h.name, status: 'ok', msg: `included ${target}` });
+      await this.nodes(nodes, live);
     }
   }
 
-  /** Run notified handlers in definition order, once, on the hosts that notified them. */
+  /** An include's loop items as loop-local variables; one undefined entry when it has no loop. */
+  private includeItems(node: IncludeNode, scope: Record<string, unknown>): (Record<string, unknown> | undefined)[] {
+    if (node.loop === undefined) return [undefined];
+    const items = typeof node.loop === 'string' ? renderValue(node.loop, scope, 'loop') : renderDeep(node.loop, scope, 'loop');
+    if (!Array.isArray(items)) throw new ModuleError(`loop must be a list, but it gave ${items === null ? 'null' : typeof items}`);
+    return items.map((item, i) => ({
+      [node.loopVar]: item,
+      ansible_loop: { index: i + 1, index0: i, first: i === 0, last: i === items.length - 1, length: items.length },
+      ...(node.indexVar ? { [node.indexVar]: i } : {}),
+    }));
+  }
+
+  /** Handlers of a role included at run time join the play's, once (a role included twice keeps one copy). */
+  private addHandlers(found: TaskNode[]): void {
+    const handlers = this.env.play.handlers;
+    const key = (t: TaskNode): string => `${t.loc.file}:${t.loc.line}:${t.loc.col}`;
+    const known = new Set(handlers.map(key));
+    for (const h of found) if (!known.has(key(h))) handlers.push(h);
+  }
+
+  /**
+   * Run notified handlers in definition order, once per flush, on the hosts that notified them.
+   * A handler notified by another handler runs in the same flush unless it already ran there for
+   * that host; then it waits for the next flush. Notifications of a failed host are dropped,
+   * unless force_handlers.
+   */
   async flushHandlers(): Promise<void> {
-    if (!this.notified.size) return;
     const force = this.env.play.forceHandlers || this.env.options.forceHandlers;
-    for (const h of this.env.play.handlers) {
-      const hosts = new Set<HostState>();
-      for (const key of [h.name, ...h.listen]) for (const host of this.notified.get(key) ?? []) hosts.add(host);
-      const eligible = [...hosts].filter((x) => x.active || (force && x.failed && !x.unreachable));
-      if (!eligible.length) continue;
-      const wasFailed = eligible.filter((x) => x.failed);
-      for (const x of wasFailed) x.failed = false;
-      await this.task(h, eligible, true);
-      for (const x of wasFailed) x.failed = true;
+    const ran = new Map<TaskNode, Set<HostState>>();
+    let progress = true;
+    while (progress && this.pending.size) {
+      progress = false;
+      for (const h of this.env.play.handlers) {
+        const waiting = this.pending.get(h);
+        if (!waiting) continue;
+        const done = ran.get(h) ?? new Set<HostState>();
+        const hosts = [...waiting].filter((x) => !done.has(x));
+        for (const x of hosts) waiting.delete(x);
+        if (!waiting.size) this.pending.delete(h);
+        const eligible = hosts.filter((x) => x.active || (force && x.failed && !x.unreachable && !x.ended));
+        if (!eligible.length) continue;
+        const wasFailed = eligible.filter((x) => x.failed);
+        for (const x of wasFailed) x.failed = false;
+        await this.task(h, eligible, true);
+        for (const x of wasFailed) x.failed = true;
+        for (const x of eligible) done.add(x);
+        ran.set(h, done);
+        progress = true;
+      }
     }
-    this.notified.clear();
   }
 }

@@ -60,7 +60,7 @@ export async function runTask(task: TaskNode, host: HostState, env: PlayEnv): Pr
       result = await runLoop(task, host, env);
     }
   } catch (e) {
-    result = errorResult(task, host, e);
+    result = errorResult({ host: host.name, task: task.name }, e);
   }
   result.durationMs = Date.now() - started;
   return finish(task, host, result);
@@ -85,7 +85,7 @@ async function runLoop(task: TaskNode, host: HostState, env: PlayEnv): Promise<T
     try {
       r = await runOnce(task, host, env, scope);
     } catch (e) {
-      r = errorResult(task, host, e);
+      r = errorResult({ host: host.name, task: task.name }, e);
     }
     r.itemLabel = task.loopLabel ? String(renderText(task.loopLabel, scope, 'loop_control.label')) : label(item);
     r.data = { ...(r.data ?? {}), [task.loopVar]: item, item };
@@ -157,35 +157,49 @@ async function runOnce(task: TaskNode, host: HostState, env: PlayEnv, scope: Var
     render: (text, source) => renderText(text, scope, source),
     vars: scope,
   };
+  // Like Ansible: each attempt gets changed_when/failed_when, then `until` reads the result
+  // (a failed attempt is retried too: `until: result is succeeded` waits for a command to pass).
   const attempts = task.until ? Math.max(1, (task.retries ?? 3) + 1) : 1;
-  let last: TaskResult | undefined;
+  let r: TaskResult | undefined;
   for (let attempt = 1; attempt <= attempts; attempt++) {
-    last = await readPlanApply(module, ctx, args, check, base);
-    if (!task.until) break;
-    const vars = task.register ? { ...scope, [task.register]: registerValue(last) } : scope;
-    if (last.status !== 'failed' && condsHold(task.until, vars).ok) break;
+    r = applyOverrides(task, scope, await readPlanApply(module, ctx, args, check, base));
+    if (!task.until || r.status === 'unreachable' || r.status === 'skipped') break;
+    r.data = { ...(r.data ?? {}), attempts: attempt };
+    if (condsHold(task.until, withVar(scope, task.register ?? 'result', registerValue(r))).ok) break;
     if (attempt < attempts) {
-      last.msg = `${last.msg} (attempt ${attempt} of ${attempts} did not satisfy until)`;
-      await new Promise((r) => setTimeout(r, (task.delay ?? 5) * 1000));
-    } else if (last.status !== 'failed') {
-      last = { ...last, status: 'failed', msg: `until condition not met after ${attempts} attempts` };
+      await new Promise((done) => setTimeout(done, (task.delay ?? 5) * 1000));
+    } else {
+      r = { ...r, status: 'failed', msg: `until condition not met after ${attempts} attempts (last: ${r.msg})` };
     }
   }
-  const r = last as TaskResult;
-  return applyOverrides(task, scope, r);
+  return r as TaskResult;
 }
 
+/** The changes a module had planned when its apply failed (failed_when may clear the failure). */
+const plannedOnFailure = new WeakMap<TaskResult, Change[]>();
+
 async function readPlanApply(module: Module<unknown, unknown>, ctx: ModuleContext, args: unknown, check: boolean, base: { host: string; task: string; durationMs: number }): Promise<TaskResult> {
-  const current = await module.read(ctx, args);
-  const plan: Plan<unknown> = module.plan(current, args);
+  let plan: Plan<unknown>;
+  try {
+    plan = module.plan(await module.read(ctx, args), args);
+  } catch (e) {
+    return errorResult(base, e);
+  }
   const data = plan.data ?? {};
-  if (plan.changes.length === 0) return { ...base, status: 'ok', changes: [], msg: plan.okReason ?? 'already as asked', data };
+  if (plan.changes.length === 0) return { ...base, status: 'ok', changes: [], msg: plan.okReason ?? 'already as asked', data, ...(plan.show ? { show: plan.show } : {}) };
   if (check) {
     if (plan.unpredictable) return { ...base, status: 'skipped', changes: [], msg: plan.unpredictable, data };
     for (const e of plan.effects ?? []) ctx.planned.record(e, ctx.task);
     return { ...base, status: 'changed', changes: keepDiffs(plan.changes, ctx.diff), msg: summary(plan.changes), data };
   }
-  const applied = await module.apply(ctx, args, plan);
+  let applied;
+  try {
+    applied = await module.apply(ctx, args, plan);
+  } catch (e) {
+    const failed = errorResult(base, e);
+    if (failed.status === 'failed') plannedOnFailure.set(failed, keepDiffs(plan.changes, ctx.diff));
+    return failed;
+  }
   const status: Status = applied.changed === false ? 'ok' : 'changed';
   return {
     ...base,
@@ -197,6 +211,13 @@ async function readPlanApply(module: Module<unknown, unknown>, ctx: ModuleContex
     stderr: applied.stderr,
     data: { ...data, ...(applied.data ?? {}) },
   };
+}
+
+/** The scope with one more variable, without rendering the others (they stay lazy). */
+function withVar(scope: Vars, name: string, value: unknown): Vars {
+  const out = Object.defineProperties(Object.create(null) as Vars, Object.getOwnPropertyDescriptors(scope));
+  Object.defineProperty(out, name, { value, enumerable: true, configurable: true, writable: true });
+  return out;
 }
 
 function keepDiffs(changes: Change[], diff: boolean): Change[] {
@@ -250,34 +271,36 @@ async function connectionFor(task: TaskNode, host: HostState, env: PlayEnv, scop
   return env.connect(other);
 }
 
-/** changed_when / failed_when, evaluated with the registered result in scope. */
+/**
+ * changed_when / failed_when, evaluated with the registered result in scope. As in Ansible they
+ * also judge a failed module run: `failed_when: result.rc > 1` accepts rc 1, and the task then
+ * counts as changed when the module had planned changes (a command always does).
+ */
 function applyOverrides(task: TaskNode, scope: Vars, r: TaskResult): TaskResult {
   if (!task.changedWhen && !task.failedWhen) return r;
   if (r.status === 'skipped' || r.status === 'unreachable') return r;
-  const reg = registerValue(r);
-  const vars = task.register ? { ...scope, [task.register]: reg } : { ...scope, result: reg };
-  if (task.changedWhen && r.status !== 'failed') {
-    const changed = condsHold(task.changedWhen, vars).ok;
-    r = { ...r, status: changed ? 'changed' : 'ok', changes: changed ? r.changes : [] };
-    if (!changed && r.msg === summary(r.changes)) r.msg = `changed_when is false`;
+  const vars = withVar(scope, task.register ?? 'result', registerValue(r));
+  const planned = r.status === 'failed' ? (plannedOnFailure.get(r) ?? r.changes) : r.changes;
+  const failed = task.failedWhen ? task.failedWhen.length > 0 && condsHold(task.failedWhen, vars).ok : r.status === 'failed';
+  if (failed) {
+    if (r.status === 'failed') return r;
+    return { ...r, status: 'failed', msg: `failed_when holds: ${(task.failedWhen ?? []).map((c) => c.text).join(' and ')}` };
   }
-  if (task.failedWhen) {
-    const failed = task.failedWhen.length > 0 && condsHold(task.failedWhen, vars).ok;
-    if (failed && r.status !== 'failed') r = { ...r, status: 'failed', msg: `failed_when holds: ${task.failedWhen.map((c) => c.text).join(' and ')}` };
-    else if (!failed && r.status === 'failed') r = { ...r, status: r.changes.length ? 'changed' : 'ok' };
-  }
-  return r;
+  const changed = task.changedWhen ? condsHold(task.changedWhen, vars).ok : r.status === 'changed' || (r.status === 'failed' && planned.length > 0);
+  const msg = r.status === 'failed' ? `failed_when is false (${r.msg})` : r.msg;
+  if (changed) return { ...r, status: 'changed', changes: planned, msg };
+  return { ...r, status: 'ok', changes: [], msg: task.changedWhen && r.status !== 'ok' ? `changed_when is false (${msg})` : msg };
 }
 
-function errorResult(task: TaskNode, host: HostState, e: unknown): TaskResult {
-  const base = { host: host.name, task: task.name, durationMs: 0, changes: [] };
-  if (e instanceof ConnectionError) return { ...base, status: 'unreachable', msg: e.message };
-  if (e instanceof ModuleError) return { ...base, status: 'failed', msg: e.message, rc: e.details.rc, stdout: e.details.stdout, stderr: e.details.stderr };
+function errorResult(base: { host: string; task: string }, e: unknown): TaskResult {
+  const out = { host: base.host, task: base.task, durationMs: 0, changes: [] };
+  if (e instanceof ConnectionError) return { ...out, status: 'unreachable', msg: e.message };
+  if (e instanceof ModuleError) return { ...out, status: 'failed', msg: e.message, rc: e.details.rc, stdout: e.details.stdout, stderr: e.details.stderr };
   if (e instanceof TemplateError || e instanceof ConditionEvalError || e instanceof BecomeError || e instanceof KilnError) {
-    return { ...base, status: 'failed', msg: e.message };
+    return { ...out, status: 'failed', msg: e.message };
   }
   const err = e instanceof Error ? e : new Error(String(e));
-  return { ...base, status: 'failed', msg: `${err.message}${err.name === 'PutError' ? '' : ` (${err.name})`}` };
+  return { ...out, status: 'failed', msg: `${err.message}${err.name === 'PutError' ? '' : ` (${err.name})`}` };
 }
 
 /** What `register` stores: Ansible's field names. */
@@ -285,7 +308,8 @@ export function registerValue(r: TaskResult): Vars {
   const v: Vars = {
     ...(r.data ?? {}),
     changed: r.status === 'changed',
-    failed: r.status === 'failed' && !r.ignored,
+    // An ignored failure is still a failure to the playbook: `when: result is failed` must see it.
+    failed: r.status === 'failed',
     skipped: r.status === 'skipped',
     msg: r.msg,
   };

@@ -1,0 +1,66 @@
+// Handlers: when they run, in which order, on which hosts, and what happens after a failure.
+import { strict as assert } from 'node:assert';
+import { join } from 'node:path';
+import { fixture, logLines, output, play, removeScratch, scratch, TWO_HOSTS } from './helpers.js';
+
+describe('language: handlers', function () {
+  this.timeout(60_000);
+  let root: string;
+  before(() => (root = scratch('handlers')));
+  after(() => removeScratch(root));
+
+  it('run once per flush, in definition order, only on notifying hosts, only after a change', async () => {
+    const r = await play(fixture('handlers/order.yml'), root, ['-i', TWO_HOSTS]);
+    assert.equal(r.code, 0, output(r));
+    // restart b was notified before restart a, but a is defined first; the loop notified the
+    // topic three times, both listeners run once; the debug task was ok, so "never" stays quiet;
+    // chain start notifies chain end (defined later), which runs in the same flush.
+    assert.deepEqual(logLines(join(root, 'alpha.log')), [
+      'task:start',
+      'handler:a',
+      'handler:b',
+      'handler:listen-1',
+      'handler:listen-2',
+      'task:after-flush',
+      'handler:chain-start',
+      'handler:chain-end',
+    ]);
+    // beta never notified restart a/b.
+    assert.deepEqual(logLines(join(root, 'beta.log')), [
+      'task:start',
+      'handler:listen-1',
+      'handler:listen-2',
+      'task:after-flush',
+      'handler:chain-start',
+      'handler:chain-end',
+    ]);
+    // alpha: 6 tasks (the debug one ok, meta not counted) and 6 handler runs, all changed.
+    assert.deepEqual(r.recap['alpha'], { ok: 12, changed: 11, unreachable: 0, failed: 0, skipped: 0, rescued: 0, ignored: 0 });
+    assert.deepEqual(r.recap['beta'], { ok: 9, changed: 8, unreachable: 0, failed: 0, skipped: 1, rescued: 0, ignored: 0 });
+  });
+
+  describe('after a task fails on the host', () => {
+    const log = (): string[] => logLines(join(root, 'handlers.log'));
+    beforeEach(() => removeScratch(join(root, 'handlers.log')));
+
+    it('notified handlers are lost', async () => {
+      const r = await play(fixture('handlers/failure.yml'), root);
+      assert.equal(r.code, 2, output(r));
+      assert.deepEqual(log(), []);
+      assert.equal(r.recap['localhost']?.failed, 1);
+    });
+
+    it('--force-handlers runs them anyway (the host still counts as failed)', async () => {
+      const r = await play(fixture('handlers/failure.yml'), root, ['--force-handlers']);
+      assert.equal(r.code, 2, output(r));
+      assert.deepEqual(log(), ['handler:record']);
+      assert.deepEqual(r.recap['localhost'], { ok: 2, changed: 2, unreachable: 0, failed: 1, skipped: 0, rescued: 0, ignored: 0 });
+    });
+
+    it('the play keyword force_handlers: true does the same', async () => {
+      const r = await play(fixture('handlers/failure_forced.yml'), root);
+      assert.equal(r.code, 2, output(r));
+      assert.deepEqual(log(), ['handler:record']);
+    });
+  });
+});

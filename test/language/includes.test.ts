@@ -1,0 +1,56 @@
+// Imports and includes, vars_files, and the play's sections with handler flushes between them.
+import { strict as assert } from 'node:assert';
+import { join } from 'node:path';
+import { fixture, logLines, output, play, removeScratch, scratch } from './helpers.js';
+
+describe('language: includes and imports', function () {
+  this.timeout(60_000);
+  let root: string;
+  const log = (): string[] => logLines(join(root, 'includes.log'));
+  before(() => (root = scratch('includes')));
+  after(() => removeScratch(root));
+  beforeEach(() => removeScratch(join(root, 'includes.log')));
+
+  it('runs sections, imports and includes in order, flushing handlers after each section', async () => {
+    const r = await play(fixture('includes/site.yml'), root);
+    assert.equal(r.code, 0, output(r));
+    assert.deepEqual(log(), [
+      // pre_tasks, roles, tasks and post_tasks each end with a handler flush
+      'section:pre',
+      'handler:flushed',
+      'section:roles',
+      'handler:flushed',
+      'vars_files:loaded from vars_files',
+      // import_tasks is static: its when and vars reach both tasks; the switched-off copy skips both
+      'import:first:on',
+      'import:second:on',
+      // include_tasks resolves a templated file name at run time, with its vars
+      'include_tasks:debian:passed',
+      // the include's when is checked once, for the include, not again for each included task
+      // (set_fact defines x, yet "use x" runs)
+      'include_when:foo',
+      // validation knows x (set_fact in a file included by a plain name), and so does the run
+      'after_include:foo',
+      // a looped include runs the file once per item
+      'include_loop:one',
+      'include_loop:two',
+      // include_role and import_role pass their vars to the role
+      'role:included_role:vanilla',
+      'role:included_role:chocolate',
+      'section:tasks',
+      'handler:flushed',
+      'section:post',
+      'handler:flushed',
+      // import_playbook with vars
+      'import_playbook:from the importer',
+    ]);
+    assert.equal(r.recap['localhost']?.skipped, 2, output(r));
+    assert.equal(r.recap['localhost']?.failed, 0, output(r));
+  });
+
+  it('tags on import_tasks are inherited by the imported tasks', async () => {
+    const r = await play(fixture('includes/site.yml'), root, ['--tags', 'static']);
+    assert.equal(r.code, 0, output(r));
+    assert.deepEqual(log(), ['import:first:on', 'import:second:on']);
+  });
+});
