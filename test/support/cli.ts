@@ -5,8 +5,12 @@ import { createRequire } from 'node:module';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
 export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
-/** tsx's loader by absolute URL, so the CLI runs from any working directory. */
+/**
+ * The built CLI, as users run it (`npm test` builds first, so it is never stale there). Set
+ * KILN_TEST_SOURCE=1 to run the TypeScript sources through tsx instead, e.g. while editing.
+ */
 const TSX = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
+export const ENTRY = process.env['KILN_TEST_SOURCE'] ? ['--import', TSX, `${ROOT}src/cli/main.ts`] : [`${ROOT}dist/cli/main.js`];
 
 export interface CliResult {
   code: number;
@@ -17,7 +21,7 @@ export interface CliResult {
 /** Run `kiln ARGS...`; never throws on a non-zero exit. */
 export function kiln(args: readonly string[], opts: { cwd?: string; env?: Record<string, string>; input?: string } = {}): Promise<CliResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', TSX, `${ROOT}src/cli/main.ts`, ...args], {
+    const child = spawn(process.execPath, [...ENTRY, ...args], {
       cwd: opts.cwd ?? ROOT,
       env: { ...process.env, NO_COLOR: '1', ...opts.env },
       stdio: ['pipe', 'pipe', 'pipe'],

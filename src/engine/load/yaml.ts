@@ -16,7 +16,7 @@ import {
   type YAMLMap,
 } from 'yaml';
 import { Problem, ValidationError, type Loc } from '../errors.js';
-import { locsOfKeys, recordLocs, type KeyLocs } from './locations.js';
+import { locsOfKeys, recordLocs, valueLocOf, type KeyLocs } from './locations.js';
 
 export interface LoadedYaml {
   file: string;
@@ -54,6 +54,8 @@ export interface ScalarSource {
   text: string;
   /** yaml's scalar type: PLAIN, QUOTE_SINGLE, QUOTE_DOUBLE, BLOCK_LITERAL, BLOCK_FOLDED. */
   style: string;
+  /** Written on a single line (so a character offset is a column offset). */
+  oneLine: boolean;
 }
 
 const scalarSources = new WeakMap<object, Map<string | number, ScalarSource>>();
@@ -61,6 +63,22 @@ const scalarSources = new WeakMap<object, Map<string | number, ScalarSource>>();
 /** How the scalar under `key` of a loaded map (or index of a sequence) was written. */
 export function scalarSourceOf(owner: unknown, key: string | number): ScalarSource | undefined {
   return typeof owner === 'object' && owner !== null ? scalarSources.get(owner)?.get(key) : undefined;
+}
+
+/**
+ * Where character `offset` of the string under `key` stands in the file, when that can be known:
+ * a plain or quoted scalar with nothing escaped or folded before the offset. Else the string's
+ * own position.
+ */
+export function locInScalar(owner: unknown, key: string | number, offset: number): Loc | undefined {
+  const at = valueLocOf(owner, key);
+  const value = typeof owner === 'object' && owner !== null ? (owner as Record<string | number, unknown>)[key] : undefined;
+  const src = scalarSourceOf(owner, key);
+  if (!at || !src?.oneLine || typeof value !== 'string' || offset < 0 || offset > value.length) return at;
+  const before = value.slice(0, offset);
+  const shift =
+    src.style === 'PLAIN' ? 0 : src.style === 'QUOTE_SINGLE' && !before.includes("'") ? 1 : src.style === 'QUOTE_DOUBLE' && !escapable(before) ? 1 : undefined;
+  return shift === undefined ? at : { ...at, col: at.col + shift + offset };
 }
 
 /**
@@ -174,7 +192,7 @@ class Converter {
       const sources = new Map<string | number, ScalarSource>();
       node.items.forEach((item, i) => {
         out.push(this.convert(item));
-        noteSource(sources, i, item);
+        this.noteSource(sources, i, item);
         const range = (item as Node | null)?.range;
         if (range) keys.set(i, { key: this.locOf(range[0]), value: this.locOf(range[0]) });
       });
@@ -199,7 +217,7 @@ class Converter {
       }
       const key = String(isScalar(keyNode) ? keyNode.value : this.convert(keyNode));
       out[key] = this.convert(pair.value);
-      noteSource(sources, key, pair.value);
+      this.noteSource(sources, key, pair.value);
       const keyStart = keyNode?.range?.[0] ?? node.range?.[0] ?? 0;
       const valueNode = pair.value as Node | null;
       const valueStart = valueNode?.range?.[0] ?? keyStart;
@@ -222,10 +240,18 @@ class Converter {
     scalarSources.set(out, sources);
     return out;
   }
+
+  private noteSource(into: Map<string | number, ScalarSource>, key: string | number, node: unknown): void {
+    if (!isScalar(node) || typeof node.source !== 'string') return;
+    const oneLine = node.range ? this.locOf(node.range[0]).line === this.locOf(node.range[1]).line : false;
+    into.set(key, { text: node.source, style: String(node.type ?? 'PLAIN'), oneLine });
+  }
 }
 
-function noteSource(into: Map<string | number, ScalarSource>, key: string | number, node: unknown): void {
-  if (isScalar(node) && typeof node.source === 'string') into.set(key, { text: node.source, style: String(node.type ?? 'PLAIN') });
+/** Characters a double-quoted YAML string may have written as an escape (\", \\, \t...). */
+function escapable(s: string): boolean {
+  for (const c of s) if (c === '"' || c === '\\' || c.charCodeAt(0) < 0x20) return true;
+  return false;
 }
 
 function isMergeKey(keyNode: Node | null): boolean {

@@ -1,7 +1,7 @@
 // Before schema validation: free-form module arguments become mappings, as Ansible reads them.
 import type { Loc } from '../errors.js';
 import { copyLocs, locOf, recordLocs, valueLocOf, type KeyLocs } from '../load/locations.js';
-import { scalarSourceOf } from '../load/yaml.js';
+import { locInScalar } from '../load/yaml.js';
 import { moduleKeys } from './keywords.js';
 
 /** Modules whose free-form string is one argument (command: ls -l → {cmd: "ls -l"}). */
@@ -9,8 +9,8 @@ const FREE_FORM: Record<string, string> = { command: 'cmd', shell: 'cmd' };
 
 /**
  * Rewrite `module: "k=v k2=v2"` into a mapping and `args:` into the module's arguments.
- * Positions are kept: each argument points at its own word when the string is on one line,
- * else at the string it came from.
+ * Positions are kept: each argument points at its own word when that can be known, else at
+ * the string it came from.
  */
 export function normalizeTask(task: Record<string, unknown>): void {
   const mods = moduleKeys();
@@ -32,7 +32,7 @@ export function normalizeTask(task: Record<string, unknown>): void {
           const name = eq > 0 ? word.text.slice(0, eq) : word.text;
           obj[name] = eq > 0 ? word.text.slice(eq + 1) : '';
           if (at) {
-            const column = wordColumns(task, key, value, at);
+            const column = (i: number): Loc => locInScalar(task, key, i) ?? at;
             keys.set(name, { key: column(word.start), value: column(eq > 0 && word.valueStart >= 0 ? word.valueStart : word.start) });
           }
         }
@@ -50,19 +50,6 @@ export function normalizeTask(task: Record<string, unknown>): void {
       delete task['args'];
     }
   }
-}
-
-/**
- * Where offset `i` of the string value stands in the file. Exact for one-line plain and simply
- * quoted scalars; otherwise (escapes, folded lines) the string's own position.
- */
-function wordColumns(task: Record<string, unknown>, key: string, value: string, at: Loc): (i: number) => Loc {
-  const src = scalarSourceOf(task, key);
-  if (!src || value.includes('\n')) return () => at;
-  const shift =
-    src.style === 'PLAIN' ? 0 : src.style === 'QUOTE_SINGLE' && !value.includes("'") ? 1 : src.style === 'QUOTE_DOUBLE' && !/["\\\t]/.test(value) ? 1 : undefined;
-  if (shift === undefined) return () => at;
-  return (i) => ({ ...at, col: at.col + shift + i });
 }
 
 interface Word {

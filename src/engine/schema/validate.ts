@@ -122,7 +122,9 @@ function playLabel(play: Raw, index: number): string {
 
 /** Find the innermost play or task a path runs through; the key is then named from there. */
 function locate(root: unknown, steps: string[], shape: Shape | undefined): Where {
-  if (!shape || !Array.isArray(root) || steps.length === 0) return { steps };
+  if (!shape) return { steps };
+  if (steps.length === 0) return { steps, self: shape === 'playbook' ? 'the playbook' : `the ${shape} file` };
+  if (!Array.isArray(root)) return { steps };
   const first = Number(steps[0]);
   const top = root[first] as unknown;
   const kind = shape === 'handlers' ? 'handler' : 'task';
@@ -138,7 +140,7 @@ function locate(root: unknown, steps: string[], shape: Shape | undefined): Where
     const list = node[listKey];
     const item = Array.isArray(list) ? (list[Number(index)] as unknown) : undefined;
     if (!isMapping(item)) break;
-    context = taskLabel(item, listKey === 'handlers' || (kind === 'handler' && !TASK_LISTS.has(listKey)) ? 'handler' : kind);
+    context = taskLabel(item, listKey === 'handlers' ? 'handler' : kind);
     node = item;
     i += 2;
   }
@@ -169,11 +171,9 @@ function explain(errors: ErrorObject[], root: unknown, opts: ValidateOptions, sh
     const steps = pointerSteps(p);
     const ctx = new Ctx(root, steps, opts, locate(root, steps, shape), errs);
     const alternatives = requiredAlternatives(errs);
-    if (alternatives) {
-      out.push(ctx.oneOfRequired(alternatives));
-      continue;
-    }
-    for (const e of pick(errs)) out.push(ctx.problem(e));
+    if (alternatives) out.push(ctx.oneOfRequired(alternatives.branches));
+    const rest = alternatives ? errs.filter((e) => e !== alternatives.union && !alternatives.branches.includes(e)) : errs;
+    for (const e of pick(rest)) out.push(ctx.problem(e));
   }
   return out;
 }
@@ -209,11 +209,10 @@ function dedupe(errs: ErrorObject[]): ErrorObject[] {
 }
 
 /** `anyOf: [{required: [content]}, {required: [src]}]` failing: one "needs content or src". */
-function requiredAlternatives(errs: ErrorObject[]): ErrorObject[] | undefined {
-  if (errs.some((e) => e.keyword === 'additionalProperties')) return undefined;
+function requiredAlternatives(errs: ErrorObject[]): { union: ErrorObject; branches: ErrorObject[] } | undefined {
   for (const union of errs.filter((e) => e.keyword === 'anyOf' || e.keyword === 'oneOf')) {
     const branches = errs.filter((e) => e.schemaPath.startsWith(`${union.schemaPath}/`));
-    if (branches.length >= 2 && branches.every((e) => e.keyword === 'required')) return branches;
+    if (branches.length >= 2 && branches.every((e) => e.keyword === 'required')) return { union, branches };
   }
   return undefined;
 }
@@ -286,15 +285,16 @@ class Ctx {
       case 'required': {
         const missing = (e.params as { missingProperty: string }).missingProperty;
         const parent = this.keyOf([]);
+        const about = firstSentence(((e.parentSchema as Raw | undefined)?.['properties'] as Record<string, Raw> | undefined)?.[missing]?.['description']);
         return this.make(`${this.keyOf([missing])} is required`, {
           loc: this.loc('value'),
           key: this.keyOf([missing]),
-          fix: fixHint ?? (parent ? `add "${missing}:" under ${parent}` : `add "${missing}:" here`),
+          fix: fixHint ?? `add "${missing}:" ${parent ? `under ${parent}` : 'here'}${about ? ` (${about})` : ''}`,
         });
       }
       case 'enum': {
         const allowed = (e.params as { allowedValues: unknown[] }).allowedValues.map(String);
-        const guess = typeof value === 'string' ? closest(value, allowed) : undefined;
+        const guess = typeof value === 'string' ? guessFrom(value, allowed) : undefined;
         const meant = guess !== undefined && typeof value === 'string' && similar(value, guess);
         return this.make(`${key} must be one of ${allowed.join(', ')}`, {
           loc: this.loc('value'),
@@ -311,7 +311,7 @@ class Ctx {
           loc: this.loc('value'),
           key,
           value: this.shown(),
-          fix: fixHint ?? typeFix(all, value),
+          fix: fixHint ?? (this.where.self && all === 'object' ? selfFix(this.where.self) : typeFix(all, value)),
         });
       }
       case 'pattern': {
@@ -366,7 +366,7 @@ class Ctx {
         fix: `move ${bad}: into a task of its own under block: (a block holds tasks; it has no module)`,
       });
     }
-    const guess = allowed.length ? closest(bad, allowed) : undefined;
+    const guess = allowed.length ? guessFrom(bad, allowed) : undefined;
     // Ansible's long names (ansible.builtin.copy) are accepted but not worth listing.
     const listed = allowed.filter((a) => !a.startsWith('ansible.builtin.'));
     return this.make(`unknown key "${k}"`, {
@@ -376,14 +376,19 @@ class Ctx {
     });
   }
 
-  /** propertyNames failed: a variable or fact name that cannot be one. */
+  /**
+   * propertyNames failed: a variable or fact name that cannot be one. The fix is the schema's
+   * x-fix verbatim (the inventory loader recognises these problems by it); a valid spelling,
+   * when there is an obvious one, goes in the message.
+   */
   private badName(name: string, fixHint: string | undefined): Problem {
     const where = this.keyOf([]) || this.where.self;
     const steps = [...this.steps, name];
-    return this.make(`invalid name "${name}"${where ? ` in ${where}` : ''}`, {
+    const valid = identifierFor(name);
+    return this.make(`invalid name "${name}"${where ? ` in ${where}` : ''}${valid ? `; "${valid}" would be valid` : ''}`, {
       loc: locAtPath(this.root, steps, 'key') ?? this.loc('value'),
       key: this.keyOf([name]),
-      fix: withExample(fixHint ?? 'use letters, digits and _', '^[A-Za-z_][A-Za-z0-9_]*$', name),
+      fix: fixHint ?? 'use letters, digits and _',
     });
   }
 
@@ -423,12 +428,19 @@ function rangeOf(schema: Raw | undefined): string {
   return 'within the allowed range';
 }
 
-/** For identifier patterns, show the name the user probably meant. */
-function withExample(fix: string, pattern: string, value: unknown): string {
-  if (pattern !== '^[A-Za-z_][A-Za-z0-9_]*$' || typeof value !== 'string') return fix;
+const IDENTIFIER = '^[A-Za-z_][A-Za-z0-9_]*$';
+
+/** marker-dir → marker_dir: the identifier a bad variable name most likely meant. */
+function identifierFor(value: string): string | undefined {
   let name = value.replace(/[^A-Za-z0-9_]/g, '_');
   if (/^[0-9]/.test(name)) name = `_${name}`;
-  return name && name !== value ? `${fix}, e.g. "${name}"` : fix;
+  return name && name !== value && new RegExp(IDENTIFIER).test(name) ? name : undefined;
+}
+
+/** For identifier patterns, show the name the user probably meant. */
+function withExample(fix: string, pattern: string, value: unknown): string {
+  const name = pattern === IDENTIFIER && typeof value === 'string' ? identifierFor(value) : undefined;
+  return name ? `${fix}, e.g. "${name}"` : fix;
 }
 
 function article(t: string): string {
@@ -438,14 +450,35 @@ function article(t: string): string {
     .join(' or ');
 }
 
+/** A play or task that is not a mapping: show the shape it should have. */
+function selfFix(self: string): string {
+  return self.startsWith('play')
+    ? 'a play is a mapping: "- hosts: localhost" with its other keys (tasks:, vars:...) indented under it'
+    : 'a task is a mapping: "- name: ..." with its module (e.g. copy:) indented under it';
+}
+
+/** The first sentence of a schema description, for fixes that say what a key is for. */
+function firstSentence(d: unknown): string | undefined {
+  if (typeof d !== 'string' || d === '') return undefined;
+  const s = d.split(/(?<=\.)\s/)[0] ?? d;
+  return s.replace(/\.$/, '');
+}
+
 function typeFix(want: string, value: unknown): string {
   const scalar = typeof value === 'number' || typeof value === 'boolean';
   if (want.includes('array') && !want.includes('string')) return 'write a YAML list (one "- item" per line)';
   if (want.includes('array') && !scalar) return 'write a YAML list (one "- item" per line) or a string';
   if (want.includes('string') && scalar) return `quote the value: "${String(value)}"`;
+  if (want === 'boolean' && typeof value === 'string' && /^(yes|no|true|false|on|off|y|n)$/i.test(value)) return `remove the quotes: quoted, "${value}" is a string, not a boolean`;
   if (want === 'boolean') return 'write true or false';
   if (want.includes('object') && Array.isArray(value)) return 'write a mapping (key: value lines, without "- ")';
   return `write ${article(want)}`;
+}
+
+/** The allowed value the user most likely meant: one it abbreviates (dir), else the closest. */
+function guessFrom(value: string, allowed: string[]): string {
+  const v = value.toLowerCase();
+  return (v.length >= 3 ? allowed.find((a) => a.toLowerCase().startsWith(v)) : undefined) ?? closest(value, allowed);
 }
 
 function similar(a: string, b: string): boolean {
