@@ -46,6 +46,11 @@ export class PlannedState {
     return this.packages.get(name);
   }
 
+  /** Every package planned for install, in plan order (a service may come from any of them). */
+  plannedInstalls(): { name: string; task: string }[] {
+    return [...this.packages].filter(([, v]) => v.state === 'present').map(([name, v]) => ({ name, task: v.task }));
+  }
+
   service(name: string): { state: string; task: string } | undefined {
     return this.services.get(name);
   }

@@ -7,6 +7,8 @@ import { debug } from './debug.js';
 import { fail } from './fail.js';
 import { file } from './file.js';
 import { meta } from './meta.js';
+import { packageModule } from './package.js';
+import { service } from './service.js';
 import { set_fact } from './set_fact.js';
 import { shell } from './shell.js';
 import { template } from './template.js';
@@ -15,7 +17,7 @@ import { template } from './template.js';
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type AnyModule = Module<any, any>;
 
-const ALL: readonly AnyModule[] = [assert, command, copy, debug, fail, file, meta, set_fact, shell, template];
+const ALL: readonly AnyModule[] = [assert, command, copy, debug, fail, file, meta, packageModule, service, set_fact, shell, template];
 
 function build(): ReadonlyMap<string, AnyModule> {
   const map = new Map<string, AnyModule>();

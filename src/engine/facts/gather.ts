@@ -3,12 +3,13 @@ import type { Connection } from '../connection/types.js';
 import { ModuleError } from '../errors.js';
 
 // Prints key=value lines; every value is one line. Only POSIX sh and files under /proc, /etc.
-const SCRIPT = `
+// `hostname -f` asks the resolver when /etc/hosts does not know the name: capped at 2 s.
+export const FACTS_SCRIPT = `
 echo "kernel=$(uname -s)"
 echo "arch=$(uname -m)"
 echo "kernel_release=$(uname -r)"
 echo "hostname=$(hostname 2>/dev/null || cat /proc/sys/kernel/hostname)"
-echo "fqdn=$(hostname -f 2>/dev/null || hostname 2>/dev/null)"
+echo "fqdn=$(timeout 2 hostname -f 2>/dev/null || hostname 2>/dev/null)"
 if [ -r /etc/os-release ]; then sed -n 's/^\\(ID\\|ID_LIKE\\|VERSION_ID\\|VERSION_CODENAME\\|PRETTY_NAME\\|NAME\\)=/os_\\1=/p' /etc/os-release; fi
 [ -r /etc/debian_version ] && echo "debian_version=$(cat /etc/debian_version)"
 [ -d /run/systemd/system ] && echo "systemd=1"
@@ -45,6 +46,17 @@ const FAMILY: Record<string, string> = {
   sles: 'Suse',
 };
 
+/** Ansible's `distribution` by os-release ID, where the NAME's first word is not it. */
+const DISTRIBUTION: Record<string, string> = {
+  rhel: 'RedHat',
+  almalinux: 'AlmaLinux',
+  'opensuse-leap': 'openSUSE Leap',
+  'opensuse-tumbleweed': 'openSUSE Tumbleweed',
+  sles: 'SLES',
+  amzn: 'Amazon',
+  arch: 'Archlinux',
+};
+
 const PKG: Record<string, string> = { 'apt-get': 'apt', dnf: 'dnf', yum: 'yum', apk: 'apk', pacman: 'pacman', zypper: 'zypper' };
 
 /** Parse the script's output into Ansible-named facts. Pure, for tests. */
@@ -52,7 +64,7 @@ export function parseFacts(out: string): Record<string, unknown> {
   const kv: Record<string, string> = {};
   for (const line of out.split('\n')) {
     const eq = line.indexOf('=');
-    if (eq > 0) kv[line.slice(0, eq)] = line.slice(eq + 1).replace(/^"(.*)"$/, '$1');
+    if (eq > 0) kv[line.slice(0, eq)] = line.slice(eq + 1).replace(/^"(.*)"$|^'(.*)'$/, '$1$2');
   }
   const id = (kv['os_ID'] ?? kv['kernel'] ?? '').toLowerCase();
   const like = (kv['os_ID_LIKE'] ?? '').toLowerCase().split(/\s+/);
@@ -72,13 +84,15 @@ export function parseFacts(out: string): Record<string, unknown> {
     hostname: hostname.split('.')[0] ?? hostname,
     nodename: hostname,
     fqdn: kv['fqdn'] || hostname,
-    distribution: kv['os_NAME']?.split(' ')[0] ?? family,
+    distribution: DISTRIBUTION[id] ?? kv['os_NAME']?.split(' ')[0] ?? family,
     distribution_release: kv['os_VERSION_CODENAME'] ?? '',
     distribution_version: kv['debian_version'] && id === 'debian' ? kv['debian_version'] : version,
     distribution_major_version: version.split('.')[0] ?? '',
     os_family: family,
     pkg_mgr: PKG[kv['pkg'] ?? ''] ?? 'unknown',
-    service_mgr: kv['systemd'] ? 'systemd' : kv['pid1'] === 'systemd' ? 'systemd' : 'sysvinit',
+    // sd_booted(3): systemd is the init system exactly when /run/systemd/system exists. A
+    // container whose PID 1 is tini or a shell has only SysV scripts (`service`) to offer.
+    service_mgr: kv['systemd'] ? 'systemd' : 'sysvinit',
     default_ipv4: defaultAddr ? { address: defaultAddr, interface: defaultIf, gateway } : {},
     memtotal_mb: kv['memtotal_kb'] ? Math.round(Number(kv['memtotal_kb']) / 1024) : undefined,
     memfree_mb: kv['memfree_kb'] ? Math.round(Number(kv['memfree_kb']) / 1024) : undefined,
@@ -92,7 +106,7 @@ export function parseFacts(out: string): Record<string, unknown> {
 
 /** Gather facts on a host: one round trip. */
 export async function gatherFacts(conn: Connection): Promise<Record<string, unknown>> {
-  const r = await conn.script(SCRIPT);
+  const r = await conn.script(FACTS_SCRIPT);
   if (r.rc !== 0 && !r.stdout) throw new ModuleError(`fact gathering failed: ${r.stderr.trim()}`, r);
   return parseFacts(r.stdout);
 }

@@ -1,0 +1,134 @@
+// What the package module and its backends (apt, dnf) share: the state read, the decision taken.
+import type { Applied, ModuleContext } from '../../engine/module.js';
+import type { Effect } from '../../engine/planned.js';
+import type { Change } from '../../engine/result.js';
+
+export type PackageWant = 'present' | 'absent' | 'latest';
+
+/** One entry of `name`, split: `nginx:amd64=1.22.1-9` → name nginx:amd64, base nginx, version. */
+export interface PackageSpec {
+  /** As the user wrote it. */
+  spec: string;
+  /** The package with its architecture qualifier, if any (what dpkg-query and rpm are asked about). */
+  name: string;
+  /** The package without an architecture qualifier (the key in check mode's memory). */
+  base: string;
+  arch?: string;
+  /** The pinned version (`name=version`), if any. */
+  version?: string;
+}
+
+/** One package as the host knows it. */
+export interface PackageInfo {
+  name: string;
+  /** The installed version; undefined when not (fully) installed. */
+  installed?: string;
+  /** The package manager's own word for its state ("installed", "config-files", "unpacked", "not-installed"). */
+  status: string;
+  /** Removed, but its configuration files are still there (apt: dpkg status config-files). */
+  configFiles: boolean;
+  /** The package manager's cache knows this name (apt-cache policy printed it). Unknown for dnf. */
+  known?: boolean;
+  /** The version an install or upgrade would get now; undefined when there is none. */
+  candidate?: string;
+  /** Every version the cache offers, newest first (apt's version table). */
+  versions: string[];
+  /** Check mode: what an earlier task only planned for this package (the state above is the real one). */
+  planned?: 'present' | 'absent';
+  /** Check mode: the note for changes that depend on `planned`. */
+  pending?: string;
+}
+
+/** How old the package cache is, measured on the host's clock. */
+export interface CacheInfo {
+  /** The host's time, seconds since the epoch. */
+  now: number;
+  /** When the cache was last updated successfully (seconds), if known. */
+  updatedAt?: number;
+  /** The file whose mtime said so. */
+  source?: string;
+  /** Check mode: an earlier task plans a cache update. */
+  plannedBy?: string;
+}
+
+/** What read found: one PackageInfo per spec, in order. */
+export interface PackageState {
+  backend: BackendName;
+  specs: PackageSpec[];
+  packages: PackageInfo[];
+  cache: CacheInfo;
+}
+
+export type BackendName = 'apt' | 'dnf';
+
+/** The normalised arguments the backends work with. */
+export interface PackageOptions {
+  state: PackageWant;
+  updateCache: boolean;
+  cacheValidTime?: number;
+  purge: boolean;
+  /** undefined: the host's package manager default. */
+  installRecommends?: boolean;
+  allowDowngrade: boolean;
+  lockTimeoutSec: number;
+}
+
+/** The commands that close the gap, decided once (pure) and used by plan and apply alike. */
+export interface Decision {
+  /** Why the cache is updated; undefined: no update. */
+  update?: string;
+  /** Specs to install (apt: name or name=version; dnf: name or name-version), new or re-pinned. */
+  install: string[];
+  /** Installed packages to bring to the newest version. */
+  upgrade: string[];
+  /** `latest` packages that looked current before the cache update: asked again after it. */
+  recheck: string[];
+  remove: string[];
+  purge: boolean;
+  /** Some change happens whatever the cache update brings (not only update/recheck). */
+  definite: boolean;
+  changes: Change[];
+  okReasons: string[];
+  effects: Effect[];
+}
+
+/** A package manager: how it reads, how pins compare, how it applies a decision. */
+export interface Backend {
+  readonly name: BackendName;
+  /** Every spec and the cache age in one round trip. Changes nothing. */
+  read(ctx: ModuleContext, specs: PackageSpec[], opts: PackageOptions): Promise<PackageState>;
+  /** Does the installed version satisfy the pin? */
+  matches(installed: string, pin: string): boolean;
+  /** The install argument for a spec (with its version when pinned). */
+  installArg(spec: PackageSpec): string;
+  /** Whether `known`/`versions` are read (apt) or left unknown (dnf). */
+  readonly knowsAvailability: boolean;
+  /** What a cache update is called in change summaries. */
+  readonly updateText: string;
+  /**
+   * Run the decision: update, then one install/upgrade transaction, then one removal. A failure
+   * throws ModuleError; whatever an earlier command of the same task did stays done.
+   */
+  apply(ctx: ModuleContext, d: Decision, opts: PackageOptions): Promise<Applied>;
+}
+
+/** The package's state word and version as one phrase: "nginx 1.22.1-9", "nginx (unpacked)". */
+export function describe(p: PackageInfo): string {
+  if (p.installed !== undefined) return `${p.name} ${p.installed}`;
+  return p.status === 'not-installed' ? p.name : `${p.name} (${p.status})`;
+}
+
+/** The lines of a command's output worth quoting in an error, at most `max`. */
+export function relevantLines(text: string, pattern: RegExp, max = 8): string[] {
+  const lines = text.split('\n').map((l) => l.trimEnd()).filter((l) => pattern.test(l));
+  return lines.slice(0, max);
+}
+
+/** "3 h", "12 min", "40 s": an age for humans. */
+export function age(seconds: number): string {
+  const s = Math.max(0, Math.round(seconds));
+  if (s < 120) return `${s} s`;
+  if (s < 7200) return `${Math.round(s / 60)} min`;
+  if (s < 172800) return `${Math.round(s / 3600)} h`;
+  return `${Math.round(s / 86400)} days`;
+}

@@ -1,0 +1,190 @@
+// service: start, stop, restart or reload a service and set whether it starts at boot, with
+// systemd (systemctl) or SysV init scripts (service, update-rc.d), chosen from the facts.
+import { ModuleError } from '../engine/errors.js';
+import type { Applied, Module, ModuleContext, Plan } from '../engine/module.js';
+import type { Effect, PlannedState } from '../engine/planned.js';
+import type { Change } from '../engine/result.js';
+import { systemd } from './service/systemd.js';
+import { sysv } from './service/sysv.js';
+import type { ServiceAction, ServiceBackend, ServiceBackendName, ServiceState } from './service/types.js';
+
+/** service's arguments, as the schema allows them. */
+export interface ServiceArgs {
+  name: string;
+  state?: 'started' | 'stopped' | 'restarted' | 'reloaded';
+  enabled?: boolean;
+  /** auto: the service_mgr fact, else /run/systemd/system decides. sysvinit means sysv. */
+  use?: 'auto' | ServiceBackendName | 'sysvinit';
+}
+
+const BACKENDS: Readonly<Record<ServiceBackendName, ServiceBackend>> = { systemd, sysv };
+
+interface Step {
+  change: Change;
+  action: ServiceAction;
+}
+
+function fact(ctx: ModuleContext, key: string): string | undefined {
+  const facts = ctx.vars['ansible_facts'];
+  if (!facts || typeof facts !== 'object') return undefined;
+  const v = (facts as Record<string, unknown>)[key];
+  return typeof v === 'string' ? v : undefined;
+}
+
+// systemd is PID 1 exactly when this folder exists (sd_booted(3)).
+const PROBE = '[ -d /run/systemd/system ] && echo systemd || echo sysv';
+
+/** The backend: `use`, else the service_mgr fact, else one probe round trip (facts not gathered). */
+export async function serviceBackendFor(ctx: ModuleContext, use: ServiceArgs['use']): Promise<ServiceBackend> {
+  if (use === 'systemd') return systemd;
+  if (use === 'sysv' || use === 'sysvinit') return sysv;
+  let mgr = fact(ctx, 'service_mgr');
+  if (mgr === undefined) mgr = (await ctx.conn.script(PROBE, [], { becomeUser: ctx.becomeUser })).stdout.trim();
+  if (mgr === 'systemd') return systemd;
+  if (mgr === 'sysv' || mgr === 'sysvinit') return sysv;
+  throw new ModuleError(`service manager ${mgr || 'unknown'} (facts: service_mgr) is not supported; kiln speaks systemd and SysV init scripts: set use: systemd or use: sysv`);
+}
+
+/** A service name: no path, no option, no whitespace (backslashes: systemd-escape'd names). */
+function checkName(name: string): void {
+  if (!/^[A-Za-z0-9_][A-Za-z0-9_.@:\\-]*$/.test(name)) {
+    throw new ModuleError(`service name ${JSON.stringify(name)} is not a service: give the unit or init script name, like nginx or nginx.service`);
+  }
+}
+
+/**
+ * Check mode: fold in what earlier tasks planned. A missing service whose package an earlier task
+ * would install is pending, not an error: by name (nginx → package nginx) when one matches, else
+ * when any package install is planned (kiln cannot know which package ships which unit before
+ * it is installed, so the message says "may").
+ */
+export function withPlannedService(s: ServiceState, planned: PlannedState): ServiceState {
+  if (planned.empty) return s;
+  const out = { ...s };
+  if (!s.exists) {
+    const own = planned.package(s.base);
+    const any = planned.plannedInstalls().at(-1);
+    if (own?.state === 'present') out.pending = `${s.base} is planned for install by task '${own.task}'`;
+    else if (any) out.pending = `${s.unit} does not exist yet; task '${any.task}' plans package installs that may provide it`;
+  }
+  const svc = planned.service(s.base);
+  if (svc) {
+    out.running = svc.state === 'started';
+    out.activeText = `${svc.state} (planned by task '${svc.task}')`;
+  }
+  return out;
+}
+
+interface ServiceDecision {
+  steps: Step[];
+  okReasons: string[];
+  effects: Effect[];
+}
+
+/** Pure: the actions that take `s` where the arguments ask. */
+export function decideService(s: ServiceState, args: ServiceArgs): ServiceDecision {
+  if (args.state === undefined && args.enabled === undefined) throw new ModuleError('service needs state: (started, stopped, restarted or reloaded) or enabled: (true or false)');
+  const b = BACKENDS[s.backend];
+  const who = s.unit;
+  if (!s.exists && s.pending === undefined) throw new ModuleError(b.missing(s));
+  const steps: Step[] = [];
+  const okReasons: string[] = [];
+  const effects: Effect[] = [];
+  const step = (action: ServiceAction, summary: string): void => {
+    const change: Change = { summary };
+    if (s.pending !== undefined) change.pending = s.pending;
+    steps.push({ change, action });
+  };
+  // A service that does not exist yet has no state worth quoting.
+  const now = (what: string): string => (s.exists || s.running !== undefined ? `${what}: it is ${s.activeText}` : what);
+  const masked = (what: string): never => {
+    throw new ModuleError(`${who} is masked, so it cannot be ${what}; unmask it first (systemctl unmask ${who})`);
+  };
+
+  switch (args.state) {
+    case 'started':
+      if (s.running === true) okReasons.push(`${who} is ${s.activeText}`);
+      else if (s.masked) masked('started');
+      else step('start', now(`start ${who}`));
+      break;
+    case 'stopped':
+      if (s.running === false) okReasons.push(`${who} is ${s.activeText}`);
+      else step('stop', now(`stop ${who}`));
+      break;
+    case 'restarted':
+      if (s.masked) masked('restarted');
+      step('restart', `restart ${who}`);
+      break;
+    case 'reloaded':
+      if (s.masked) masked('reloaded');
+      if (s.running === false) step('start', `start ${who}: it is ${s.activeText}, so there is nothing to reload`);
+      else step('reload', `reload ${who}`);
+      break;
+    default:
+      break;
+  }
+  if (args.state !== undefined) effects.push({ kind: 'service', name: s.base, state: args.state === 'stopped' ? 'stopped' : 'started' });
+
+  const boot = s.exists ? `: it is ${s.enabledText}` : '';
+  if (args.enabled !== undefined && s.noInstall) okReasons.push(`${who} is ${s.enabledText}`);
+  else if (args.enabled === true) {
+    if (s.enabled === true) okReasons.push(`${who} is enabled`);
+    else if (s.masked) masked('enabled');
+    else step('enable', `enable ${who}${boot}`);
+  } else if (args.enabled === false) {
+    if (s.enabled === false) okReasons.push(`${who} is ${s.enabledText}`);
+    else step('disable', `disable ${who}${boot}`);
+  }
+  return { steps, okReasons, effects };
+}
+
+function stateAfter(s: ServiceState, args: ServiceArgs): string {
+  if (args.state === undefined) return s.running === true ? 'started' : s.running === false ? 'stopped' : 'unknown';
+  return args.state === 'stopped' ? 'stopped' : 'started';
+}
+
+/** Pure: the plan for a service task. */
+export function planService(current: ServiceState, args: ServiceArgs): Plan<ServiceState> {
+  const d = decideService(current, args);
+  const data: Record<string, unknown> = { name: current.unit, backend: current.backend, state: stateAfter(current, args) };
+  if (current.statusOutput !== undefined) data['status'] = current.statusOutput;
+  if (args.enabled !== undefined) data['enabled'] = args.enabled;
+  const plan: Plan<ServiceState> = { changes: d.steps.map((s) => s.change), effects: d.effects, current, data };
+  if (d.steps.length === 0) plan.okReason = d.okReasons.join('; ');
+  return plan;
+}
+
+/** The service module. */
+export const service: Module<ServiceArgs, ServiceState> = {
+  name: 'service',
+  aliases: ['ansible.builtin.service'],
+
+  async read(ctx, args) {
+    checkName(args.name);
+    const b = await serviceBackendFor(ctx, args.use);
+    return withPlannedService(await b.read(ctx, b.unitOf(args.name)), ctx.planned);
+  },
+
+  plan: planService,
+
+  /** Each action in turn; a failure stops there (the actions before it stay done). */
+  async apply(ctx, args, plan): Promise<Applied> {
+    const s = plan.current;
+    const b = BACKENDS[s.backend];
+    let stdout = '';
+    let stderr = '';
+    for (const st of decideService(s, args).steps) {
+      for (const argv of b.commands(s, st.action)) {
+        const r = await ctx.conn.run(argv, { env: { LC_ALL: 'C' }, becomeUser: ctx.becomeUser });
+        stdout += r.stdout;
+        stderr += r.stderr;
+        if (r.rc !== 0) {
+          const said = (r.stderr.trim() || r.stdout.trim()).split('\n').slice(-6).join('\n') || 'no output';
+          const status = b.explain && st.action !== 'enable' && st.action !== 'disable' ? await b.explain(ctx, s).catch(() => '') : '';
+          throw new ModuleError(`${argv.join(' ')} failed (rc ${r.rc}):\n${said}${status ? `\n${status}` : ''}`, { rc: r.rc, stdout, stderr });
+        }
+      }
+    }
+    return { rc: 0, stdout, stderr, data: plan.data };
+  },
+};
