@@ -14,7 +14,7 @@ function load(): { keywords: Set<string>; moduleKeys: Map<string, string> } {
   const moduleKeys = new Map<string, string>();
   for (const def of ['task', 'handler', 'block']) {
     for (const [k, v] of Object.entries(schema.$defs[def]?.properties ?? {})) {
-      const m = /^kiln:modules\/(.+)$/.exec(v.$ref ?? '');
+      const m = /^modules\/(.+)\.schema\.json$/.exec(v.$ref ?? '');
       if (m?.[1]) moduleKeys.set(k, m[1]);
       else keywords.add(k);
     }

@@ -28,7 +28,7 @@ export function newAjv(extra: Options = {}): Ajv2020 {
   a.addKeyword({ keyword: 'x-fix', schemaType: 'string' });
   a.addKeyword({ keyword: 'x-aliases', schemaType: 'array' });
   a.addKeyword({ keyword: 'x-check-mode', schemaType: 'string' });
-  for (const file of schemaFiles()) a.addSchema(readJson(file));
+  for (const file of schemaFiles()) a.addSchema(readJson(file), schemaId(file));
   return a;
 }
 
@@ -77,9 +77,12 @@ export function readJson(rel: string): Record<string, unknown> {
   return JSON.parse(readFileSync(SCHEMA_DIR + rel, 'utf8')) as Record<string, unknown>;
 }
 
-/** The `$id` every schema uses: its path under schemas/, e.g. "kiln:modules/copy". */
+/**
+ * The key a schema is registered under. The files carry no `$id`: their `$ref`s are relative
+ * paths ("modules/copy.schema.json"), so editors resolve them from the files and ajv from this.
+ */
 export function schemaId(rel: string): string {
-  return `kiln:${rel.replace(/\.schema\.json$/, '')}`;
+  return `kiln:/schemas/${rel}`;
 }
 
 /** The compiled validator for a schema path under schemas/ ("modules/copy.schema.json"). */
@@ -88,7 +91,7 @@ export function validatorFor(rel: string): ValidateFunction {
   if (!v) v = ahead(rel);
   if (!v) {
     const found = instance().getSchema(schemaId(rel));
-    if (!found) throw new Error(`schema ${rel} is missing its $id "${schemaId(rel)}"`);
+    if (!found) throw new Error(`no schema ${rel} under ${SCHEMA_DIR}`);
     v = found;
     compiled.set(rel, v);
   }
