@@ -1,4 +1,6 @@
 // Inventory variables for a host, merged in Ansible's order, and the magic variables derived from the inventory.
+import { TemplateError } from '../errors.js';
+import { renderDeep } from '../template/render.js';
 import { dict, groupHostNames, hostGroupNames, type Inventory } from './types.js';
 
 /** Ansible's default priority for groups at the same depth; `ansible_group_priority` overrides it. */
@@ -60,6 +62,11 @@ export function groupNames(inv: Inventory, host: string): string[] {
     .sort();
 }
 
+// The prototype of the fleet-sized values kiln makes (groups, hostvars): neither null nor
+// Object.prototype, so the variable scope treats them as kiln's values, not as user data to walk
+// for templates on every task of every host (n hosts × n names, or n merged hosts).
+const KILN_MADE: object = Object.freeze(Object.create(null));
+
 // The `groups` map is the same for every host; rebuild it only when the inventory's shape changed.
 const groupsCache = new WeakMap<Inventory, { sig: string; groups: Record<string, readonly string[]> }>();
 
@@ -74,7 +81,7 @@ export function groupsMap(inv: Inventory): Record<string, readonly string[]> {
   const sig = shape(inv);
   const cached = groupsCache.get(inv);
   if (cached && cached.sig === sig) return cached.groups;
-  const groups = dict<readonly string[]>();
+  const groups = Object.create(KILN_MADE) as Record<string, readonly string[]>;
   for (const name of inv.groups.keys()) groups[name] = Object.freeze(groupHostNames(inv, name));
   Object.freeze(groups);
   groupsCache.set(inv, { sig, groups });
@@ -92,26 +99,33 @@ export function magicVars(inv: Inventory, host: string): Record<string, unknown>
   return out;
 }
 
+// One hostvars view per inventory: every host's scope shares it, so a play over n hosts merges each
+// host's variables once (not n times) and holds n entries (not n²).
+const hostvarsCache = new WeakMap<Inventory, Record<string, Record<string, unknown>>>();
+
 /**
  * hostvars: host name → that host's merged inventory variables plus its own magic names.
- * A Proxy computes each entry on first use, so a play over many hosts does not merge them all per host;
+ * A Proxy computes each entry on first use and keeps it for the inventory's lifetime;
  * JSON.stringify still sees every host as an ordinary enumerable key.
  */
 export function hostvarsView(inv: Inventory): Record<string, Record<string, unknown>> {
+  const cached = hostvarsCache.get(inv);
+  if (cached) return cached;
   const memo = new Map<string, Record<string, unknown>>();
   const entry = (host: string): Record<string, unknown> => {
     let v = memo.get(host);
     if (!v) {
-      v = hostVars(inv, host);
-      v['inventory_hostname'] = host;
-      v['inventory_hostname_short'] = host.split('.')[0] ?? host;
-      v['group_names'] = groupNames(inv, host);
+      const raw = hostVars(inv, host);
+      raw['inventory_hostname'] = host;
+      raw['inventory_hostname_short'] = host.split('.')[0] ?? host;
+      raw['group_names'] = groupNames(inv, host);
+      v = renderedOnRead(raw, host);
       memo.set(host, v);
     }
     return v;
   };
-  const target = dict<Record<string, unknown>>();
-  return new Proxy(target, {
+  const target = Object.create(KILN_MADE) as Record<string, Record<string, unknown>>;
+  const view = new Proxy(target, {
     get: (_t, key) => (typeof key === 'string' && inv.hosts.has(key) ? entry(key) : undefined),
     has: (_t, key) => typeof key === 'string' && inv.hosts.has(key),
     ownKeys: () => [...inv.hosts.keys()],
@@ -121,4 +135,46 @@ export function hostvarsView(inv: Inventory): Record<string, Record<string, unkn
     defineProperty: () => false,
     deleteProperty: () => false,
   });
+  hostvarsCache.set(inv, view);
+  return view;
+}
+
+/**
+ * Another host's variables as hostvars shows them: a template ("http://{{ inventory_hostname }}")
+ * is rendered on first read in that host's own context, as Ansible does, never in the reader's.
+ */
+function renderedOnRead(raw: Record<string, unknown>, host: string): Record<string, unknown> {
+  const out = dict();
+  const resolving = new Set<string>();
+  for (const key of Object.keys(raw)) {
+    const value = raw[key];
+    if (!templated(value)) {
+      out[key] = value;
+      continue;
+    }
+    let cached: { v: unknown } | undefined;
+    Object.defineProperty(out, key, {
+      enumerable: true,
+      configurable: true,
+      get() {
+        if (cached) return cached.v;
+        if (resolving.has(key)) throw new TemplateError(`hostvars['${host}'].${key} refers to itself (${[...resolving, key].join(' -> ')})`, key);
+        resolving.add(key);
+        try {
+          cached = { v: renderDeep(value, out, `hostvars['${host}'].${key}`) };
+        } finally {
+          resolving.delete(key);
+        }
+        return cached.v;
+      },
+    });
+  }
+  return out;
+}
+
+function templated(v: unknown): boolean {
+  if (typeof v === 'string') return v.includes('{{');
+  if (Array.isArray(v)) return v.some(templated);
+  if (v && typeof v === 'object') return Object.values(v).some(templated);
+  return false;
 }

@@ -10,7 +10,11 @@ export interface RunOptions {
   extraVars: Record<string, unknown>;
   forceHandlers: boolean;
   verbosity: number;
-  /** Host key policy for SSH (turning checks off is a per-host inventory variable). */
+  /**
+   * Host key policy for SSH: accept-new (--accept-new-host-keys) records unknown keys; strict leaves it
+   * to ~/.ssh/config's StrictHostKeyChecking, which is strict unless set. A changed key is always
+   * refused; turning checks off is a per-host inventory variable.
+   */
   hostKeyPolicy: 'strict' | 'accept-new';
   /** Set when SIGINT/SIGTERM arrived: no new task starts. */
   signal?: AbortSignal;

@@ -1,6 +1,6 @@
 // Runs a loaded playbook against an inventory: plays in order, hosts in serial batches,
 // connections opened once per host and closed at the end. Returns the recap and exit code.
-import { connectionSettings } from '../inventory/connection_vars.js';
+import { CONNECTION_VARS, connectionSettings } from '../inventory/connection_vars.js';
 import { selectHosts, unmatchedNames } from '../inventory/patterns.js';
 import type { Inventory } from '../inventory/types.js';
 import { hostVars, magicVars } from '../inventory/vars.js';
@@ -14,6 +14,16 @@ import type { PlayEnv } from './env.js';
 import { HostState } from './host.js';
 import type { RunOptions } from './options.js';
 import { PlayRunner } from './play.js';
+
+/** Every connection variable name (kiln's and Ansible's) that holds a secret. */
+const SECRET_VAR_NAMES = CONNECTION_VARS.filter((v) => v.secret).flatMap((v) => [v.name, ...v.aliases]);
+
+interface OpenConnection {
+  host: string;
+  conn: Promise<Connection>;
+  /** Set once the connection is open. */
+  up: boolean;
+}
 
 export interface RunSummary {
   counts: Record<string, RecapCounts>;
@@ -38,7 +48,9 @@ export function batches<T>(hosts: T[], serial: (number | string)[]): T[][] {
 
 export class Run {
   private readonly states = new Map<string, HostState>();
-  private readonly conns = new Map<string, Promise<Connection>>();
+  /** Open (or failed) connections by host and the settings they were opened with. */
+  private readonly conns = new Map<string, OpenConnection>();
+  private readonly warned = new Set<string>();
   private localConn?: Connection;
   private readonly started = Date.now();
 
@@ -54,38 +66,88 @@ export class Run {
     if (!s) {
       const vars = hostVars(this.inventory, name);
       s = new HostState(name, vars, magicVars(this.inventory, name));
-      for (const k of ['kiln_become_password', 'ansible_become_password', 'ansible_become_pass', 'kiln_password', 'ansible_password', 'ansible_ssh_pass']) {
-        const v = vars[k];
-        if (typeof v === 'string' && v) s.secrets.add(v);
+      // Extra vars win over the inventory, so a password given with -e is the one used: mask both.
+      for (const source of [vars, this.options.extraVars]) {
+        for (const k of SECRET_VAR_NAMES) {
+          const v = source[k];
+          if ((typeof v === 'string' || typeof v === 'number') && String(v)) s.secrets.add(String(v));
+        }
       }
       this.states.set(name, s);
     }
     return s;
   }
 
+  /**
+   * The host's connection for this play, opened on first use and reused by later tasks and plays.
+   * A play's remote_user or connection can ask for another login: that is another connection.
+   * A failed connect is final for this run: the host is unreachable.
+   */
   private connect(play: Play, host: HostState): Promise<Connection> {
-    let c = this.conns.get(host.name);
-    if (!c) {
-      const vars = { ...host.inventoryVars, ...this.options.extraVars };
-      if (play.remoteUser) vars['kiln_user'] = play.remoteUser;
-      if (play.connection) vars['kiln_connection'] = play.connection;
-      const settings = connectionSettings(host.name, vars);
-      c =
-        settings.connection === 'local'
-          ? Promise.resolve(localConnection(host.name, settings.becomePassword))
-          : import('../connection/ssh.js').then((m) => m.sshConnection(settings, { hostKeyPolicy: this.options.hostKeyPolicy }));
-      this.conns.set(host.name, c);
-      // A failed connect is final for this run: the host is unreachable.
+    const vars = { ...host.inventoryVars, ...this.options.extraVars };
+    if (play.remoteUser) vars['kiln_user'] = play.remoteUser;
+    if (play.connection) vars['kiln_connection'] = play.connection;
+    const settings = connectionSettings(host.name, vars);
+    const key = JSON.stringify([host.name, settings.connection, settings.host, settings.port, settings.user ?? null]);
+    const open = this.conns.get(key);
+    if (open) return open.conn;
+    const conn =
+      settings.connection === 'local'
+        ? Promise.resolve<Connection>(localConnection(host.name, settings.becomePassword))
+        : import('../connection/ssh.js').then((m) =>
+            m.sshConnection(settings, {
+              // Without --accept-new-host-keys, ~/.ssh/config's StrictHostKeyChecking decides (strict by default).
+              hostKeyPolicy: this.options.hostKeyPolicy === 'accept-new' ? 'accept-new' : undefined,
+              // Config problems are the same for every host: say each once.
+              onWarning: (message) => this.warnOnce(`ssh client config: ${message}`),
+            }),
+          );
+    const entry: OpenConnection = { host: host.name, conn, up: false };
+    conn.then(
+      () => (entry.up = true),
+      () => undefined,
+    );
+    this.conns.set(key, entry);
+    return conn;
+  }
+
+  private warnOnce(message: string): void {
+    if (this.warned.has(message)) return;
+    this.warned.add(message);
+    this.reporter.event({ type: 'warning', message });
+  }
+
+  /** Close the connections of hosts no later play needs (a delegate_to reopens one if asked). */
+  private async release(hosts: readonly HostState[], later: ReadonlySet<string> | undefined): Promise<void> {
+    if (!later) return;
+    const done = new Set(hosts.filter((h) => !later.has(h.name)).map((h) => h.name));
+    const closing: Promise<void>[] = [];
+    for (const [key, entry] of this.conns) {
+      // Failed connects stay: the host remains unreachable for the rest of the run.
+      if (!done.has(entry.host) || !entry.up) continue;
+      this.conns.delete(key);
+      closing.push(entry.conn.then((c) => c.close()).catch(() => undefined));
     }
-    return c;
+    await Promise.all(closing);
+  }
+
+  /** Hosts that plays after `index` select; undefined when that cannot be known (then nothing is released). */
+  private hostsAfter(index: number): Set<string> | undefined {
+    const out = new Set<string>();
+    try {
+      for (const play of this.playbook.plays.slice(index + 1)) for (const n of selectHosts(this.inventory, play.hosts, this.options.limit)) out.add(n);
+    } catch {
+      return undefined;
+    }
+    return out;
   }
 
   async run(): Promise<RunSummary> {
     this.reporter.event({ type: 'playbook_start', playbook: this.playbook.file, check: this.options.check, diff: this.options.diff });
     try {
-      for (const play of this.playbook.plays) {
+      for (const [i, play] of this.playbook.plays.entries()) {
         if (this.options.signal?.aborted) break;
-        await this.play(play);
+        if (!(await this.play(play, this.hostsAfter(i)))) break;
       }
     } finally {
       await this.close();
@@ -105,7 +167,12 @@ export class Run {
     return { counts, exitCode };
   }
 
-  private async play(play: Play): Promise<void> {
+  /**
+   * Run a play batch by batch. Returns false when the playbook must stop, as Ansible's does: a whole
+   * batch failed (a rolling update goes no further than its first broken batch) or more than
+   * max_fail_percentage of a batch failed. Later batches and plays then do not run.
+   */
+  private async play(play: Play, later: ReadonlySet<string> | undefined): Promise<boolean> {
     const names = selectHosts(this.inventory, play.hosts, this.options.limit);
     for (const u of unmatchedNames(this.inventory, play.hosts)) {
       this.reporter.event({ type: 'warning', message: `Could not match supplied host pattern, ignoring: ${u}` });
@@ -113,7 +180,7 @@ export class Run {
     if (!names.length) {
       this.reporter.event({ type: 'play_start', play: play.name, hosts: [] });
       this.reporter.event({ type: 'no_hosts', play: play.name, pattern: play.hosts });
-      return;
+      return true;
     }
     const hosts = names.map((n) => this.state(n));
     for (const h of hosts) {
@@ -122,7 +189,7 @@ export class Run {
     }
     const groups = batches(hosts, play.serial);
     for (const [i, batch] of groups.entries()) {
-      if (this.options.signal?.aborted) return;
+      if (this.options.signal?.aborted) return false;
       const live = batch.filter((h) => h.active);
       this.reporter.event({
         type: 'play_start',
@@ -130,7 +197,9 @@ export class Run {
         hosts: live.map((h) => h.name),
         batch: groups.length > 1 ? { index: i, count: groups.length, hosts: live.map((h) => h.name) } : undefined,
       });
-      for (const h of live) h.magic['ansible_play_batch'] = live.map((x) => x.name);
+      // One shared list, not a copy per host: a batch of n hosts would otherwise hold n² names.
+      const batchNames = Object.freeze(live.map((x) => x.name));
+      for (const h of live) h.magic['ansible_play_batch'] = batchNames;
       const env: PlayEnv = {
         play,
         playbookDir: this.playbook.dir,
@@ -144,17 +213,35 @@ export class Run {
       const runner = new PlayRunner(env, live);
       env.notify = (h, n) => runner.notify(h, n);
       await runner.run();
+      // A finished batch keeps no connection open: with serial, open connections stay bounded by the batch size.
+      await this.release(batch, later);
       const failed = live.filter((h) => h.failed || h.unreachable).length;
+      const which = groups.length > 1 ? `batch ${i + 1}/${groups.length} of play "${play.name}"` : `play "${play.name}"`;
+      const rest = this.stopsWhat(play, i, groups.length);
       if (play.maxFailPercentage !== undefined && live.length && (failed * 100) / live.length > play.maxFailPercentage) {
-        this.reporter.event({ type: 'warning', message: `max_fail_percentage ${play.maxFailPercentage}% exceeded in batch ${i + 1} (${failed} of ${live.length} failed): stopping the play` });
-        return;
+        this.reporter.event({ type: 'warning', message: `max_fail_percentage ${play.maxFailPercentage}% exceeded in ${which} (${failed} of ${live.length} hosts failed or unreachable)${rest}` });
+        return false;
       }
-      if (!hosts.some((h) => h.active)) return;
+      if (live.length && failed === live.length) {
+        if (rest) this.reporter.event({ type: 'warning', message: `every host of ${which} failed or is unreachable${rest}` });
+        return false;
+      }
+      if (!hosts.some((h) => h.active)) return true;
     }
+    return true;
+  }
+
+  /** What stopping after batch `i` leaves undone, for the warning (empty when nothing is left). */
+  private stopsWhat(play: Play, i: number, batchCount: number): string {
+    const batchesLeft = batchCount - i - 1;
+    const playsLeft = this.playbook.plays.length - this.playbook.plays.indexOf(play) - 1;
+    const parts = [...(batchesLeft ? [`${batchesLeft} more ${batchesLeft === 1 ? 'batch' : 'batches'}`] : []), ...(playsLeft ? [`${playsLeft} more ${playsLeft === 1 ? 'play' : 'plays'}`] : [])];
+    return parts.length ? `: stopping the playbook (${parts.join(' and ')} not run)` : '';
   }
 
   private async close(): Promise<void> {
-    const all = [...this.conns.values()].map((p) => p.then((c) => c.close()).catch(() => undefined));
+    const all = [...this.conns.values()].map((e) => e.conn.then((c) => c.close()).catch(() => undefined));
+    this.conns.clear();
     if (this.localConn) all.push(this.localConn.close());
     await Promise.all(all);
   }
