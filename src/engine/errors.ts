@@ -50,6 +50,11 @@ export class Problem {
 /** Base class: carries the exit code the CLI should use. */
 export class KilnError extends Error {
   readonly exitCode: number = EXIT.ERROR;
+  constructor(message?: string) {
+    super(message);
+    // "ConnectionError", "ModuleError", ...: readable in logs and NDJSON.
+    this.name = new.target.name;
+  }
 }
 
 /** Bad input files: playbooks, roles, inventories, variables. Nothing was touched. */

@@ -11,6 +11,8 @@ export class HostState {
   /** register and set_fact values. */
   readonly runtime: Record<string, unknown> = Object.create(null);
   failed = false;
+  /** A batch with this host started: only such hosts appear in the recap, as in Ansible. */
+  reached = false;
   unreachable = false;
   /** meta: end_host, or any_errors_fatal elsewhere. */
   ended = false;

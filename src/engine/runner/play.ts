@@ -2,6 +2,7 @@
 // --forks), then a barrier. Blocks route failed hosts to rescue, then always. Handlers flush after
 // each section and at meta: flush_handlers.
 import pLimit from 'p-limit';
+import { ConnectionError } from '../errors.js';
 import { ModuleError, ValidationError } from '../errors.js';
 import { copyLocs } from '../load/locations.js';
 import { Loader } from '../playbook/load.js';
@@ -21,6 +22,8 @@ export class PlayRunner {
   /** Notified handlers → the hosts that notified them since they last ran there. */
   private readonly pending = new Map<TaskNode, Set<HostState>>();
   private stopped = false;
+  /** any_errors_fatal fired: the whole playbook stops, as in Ansible. */
+  fatal = false;
   /** Role instances whose templated parameters were checked, per host. */
   private readonly checkedRoles = new WeakMap<RoleInstance, Set<HostState>>();
 
@@ -68,7 +71,7 @@ export class PlayRunner {
             h.facts = await gatherFacts(await this.env.connect(h));
             r = { host: h.name, task: 'Gathering Facts', status: 'ok', changes: [], msg: 'facts gathered', durationMs: 0 };
           } catch (e) {
-            const unreachable = e instanceof Error && e.name === 'ConnectionError';
+            const unreachable = e instanceof ConnectionError;
             r = { host: h.name, task: 'Gathering Facts', status: unreachable ? 'unreachable' : 'failed', changes: [], msg: e instanceof Error ? e.message : String(e), durationMs: 0 };
           }
           r.durationMs = Date.now() - started;
@@ -144,6 +147,7 @@ export class PlayRunner {
       if (all.some(([, r]) => r.status === 'failed' && !r.ignored)) {
         for (const h of this.hosts) if (h.active) h.ended = true;
         this.stopped = true;
+        this.fatal = true;
       }
     }
   }

@@ -1,6 +1,6 @@
 // Runs a loaded playbook against an inventory: plays in order, hosts in serial batches,
 // connections opened once per host and closed at the end. Returns the recap and exit code.
-import { CONNECTION_VARS, connectionSettings } from '../inventory/connection_vars.js';
+import { CONNECTION_VARS, connectionSettings, connectionVarNames } from '../inventory/connection_vars.js';
 import { selectHosts, unmatchedNames } from '../inventory/patterns.js';
 import type { Inventory } from '../inventory/types.js';
 import { hostVars, magicVars } from '../inventory/vars.js';
@@ -85,7 +85,8 @@ export class Run {
    */
   private connect(play: Play, host: HostState): Promise<Connection> {
     const vars = { ...host.inventoryVars, ...this.options.extraVars };
-    if (play.remoteUser) vars['kiln_user'] = play.remoteUser;
+    // As in Ansible, the inventory's user (kiln_user / ansible_user) wins over the play's remote_user.
+    if (play.remoteUser && !connectionVarNames('kiln_user').some((n) => vars[n] !== undefined)) vars['kiln_user'] = play.remoteUser;
     if (play.connection) vars['kiln_connection'] = play.connection;
     const settings = connectionSettings(host.name, vars);
     const key = JSON.stringify([host.name, settings.connection, settings.host, settings.port, settings.user ?? null]);
@@ -153,7 +154,7 @@ export class Run {
       await this.close();
     }
     const counts: Record<string, RecapCounts> = {};
-    for (const [name, s] of this.states) counts[name] = s.counts;
+    for (const [name, s] of this.states) if (s.reached) counts[name] = s.counts;
     const interrupted = this.options.signal?.aborted === true;
     this.reporter.event({ type: 'recap', hosts: counts, durationMs: Date.now() - this.started, interrupted });
     const all = Object.values(counts);
@@ -191,6 +192,7 @@ export class Run {
     for (const [i, batch] of groups.entries()) {
       if (this.options.signal?.aborted) return false;
       const live = batch.filter((h) => h.active);
+      for (const h of live) h.reached = true;
       this.reporter.event({
         type: 'play_start',
         play: play.name,
@@ -213,6 +215,11 @@ export class Run {
       const runner = new PlayRunner(env, live);
       env.notify = (h, n) => runner.notify(h, n);
       await runner.run();
+      if (runner.fatal) {
+        await this.release(batch, later);
+        this.reporter.event({ type: 'warning', message: `any_errors_fatal: a host failed in play "${play.name}"; stopping the playbook` });
+        return false;
+      }
       // A finished batch keeps no connection open: with serial, open connections stay bounded by the batch size.
       await this.release(batch, later);
       const failed = live.filter((h) => h.failed || h.unreachable).length;

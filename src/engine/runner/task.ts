@@ -359,6 +359,21 @@ function scrubbed(r: TaskResult, host: HostState): TaskResult {
     stdout: s(r.stdout),
     stderr: s(r.stderr),
     changes: r.changes.map((c) => ({ ...c, summary: s(c.summary) ?? '', diff: c.diff ? { ...c.diff, before: s(c.diff.before ?? undefined) ?? null, after: s(c.diff.after ?? undefined) ?? null } : undefined })),
+    ...(r.show ? { show: scrubDeep(r.show, host.secrets) as Record<string, unknown> } : {}),
+    ...(r.data ? { data: scrubDeep(r.data, host.secrets) as Record<string, unknown> } : {}),
+    ...(r.results ? { results: r.results.map((x) => scrubbed(x, host)) } : {}),
   };
+}
+
+/** Mask secret values inside any plain value (strings, lists, mappings); Secrets mask themselves. */
+function scrubDeep(v: unknown, secrets: ReadonlySet<string>): unknown {
+  if (typeof v === 'string') return scrub(v, secrets);
+  if (Array.isArray(v)) return v.map((x) => scrubDeep(x, secrets));
+  if (v && typeof v === 'object' && (Object.getPrototypeOf(v) === Object.prototype || Object.getPrototypeOf(v) === null)) {
+    const out: Record<string, unknown> = {};
+    for (const [k, x] of Object.entries(v)) out[k] = scrubDeep(x, secrets);
+    return out;
+  }
+  return v;
 }
 
