@@ -1,6 +1,5 @@
 // Inventory variables for a host, merged in Ansible's order, and the magic variables derived from the inventory.
-import { TemplateError } from '../errors.js';
-import { renderDeep } from '../template/render.js';
+import { lazilyRendered } from '../vars/lazy.js';
 import { dict, groupHostNames, hostGroupNames, type Inventory } from './types.js';
 
 /** Ansible's default priority for groups at the same depth; `ansible_group_priority` overrides it. */
@@ -119,7 +118,8 @@ export function hostvarsView(inv: Inventory): Record<string, Record<string, unkn
       raw['inventory_hostname'] = host;
       raw['inventory_hostname_short'] = host.split('.')[0] ?? host;
       raw['group_names'] = groupNames(inv, host);
-      v = renderedOnRead(raw, host);
+      // Rendered on read in that host's own context, as Ansible does, never in the reader's.
+      v = lazilyRendered(raw, (key) => `hostvars['${host}'].${key}`);
       memo.set(host, v);
     }
     return v;
@@ -139,42 +139,3 @@ export function hostvarsView(inv: Inventory): Record<string, Record<string, unkn
   return view;
 }
 
-/**
- * Another host's variables as hostvars shows them: a template ("http://{{ inventory_hostname }}")
- * is rendered on first read in that host's own context, as Ansible does, never in the reader's.
- */
-function renderedOnRead(raw: Record<string, unknown>, host: string): Record<string, unknown> {
-  const out = dict();
-  const resolving = new Set<string>();
-  for (const key of Object.keys(raw)) {
-    const value = raw[key];
-    if (!templated(value)) {
-      out[key] = value;
-      continue;
-    }
-    let cached: { v: unknown } | undefined;
-    Object.defineProperty(out, key, {
-      enumerable: true,
-      configurable: true,
-      get() {
-        if (cached) return cached.v;
-        if (resolving.has(key)) throw new TemplateError(`hostvars['${host}'].${key} refers to itself (${[...resolving, key].join(' -> ')})`, key);
-        resolving.add(key);
-        try {
-          cached = { v: renderDeep(value, out, `hostvars['${host}'].${key}`) };
-        } finally {
-          resolving.delete(key);
-        }
-        return cached.v;
-      },
-    });
-  }
-  return out;
-}
-
-function templated(v: unknown): boolean {
-  if (typeof v === 'string') return v.includes('{{');
-  if (Array.isArray(v)) return v.some(templated);
-  if (v && typeof v === 'object') return Object.values(v).some(templated);
-  return false;
-}

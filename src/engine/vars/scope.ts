@@ -13,8 +13,7 @@
 // Magic variables (inventory_hostname, groups, hostvars, ...) are set by kiln and cannot be
 // overridden except by extra vars.
 import type { Inherited, Play, VarLayer } from '../playbook/model.js';
-import { renderDeep } from '../template/render.js';
-import { TemplateError } from '../errors.js';
+import { lazilyRendered } from './lazy.js';
 
 export interface HostLayers {
   inventory: VarLayer;
@@ -71,45 +70,4 @@ export function resolveScope(host: HostLayers, task: TaskLayers): Record<string,
     raw['role_name'] = role.name;
   }
   return lazilyRendered(raw);
-}
-
-/**
- * Variables may refer to other variables ("{{ base }}/app"). Render each on first read, with a
- * guard against cycles, so unused variables cost nothing and missing ones fail only when used.
- */
-function lazilyRendered(raw: Record<string, unknown>): Record<string, unknown> {
-  const out: Record<string, unknown> = Object.create(null);
-  const resolving = new Set<string>();
-  for (const key of Object.keys(raw)) {
-    const value = raw[key];
-    if (!needsRender(value)) {
-      out[key] = value;
-      continue;
-    }
-    let cached: { v: unknown } | undefined;
-    Object.defineProperty(out, key, {
-      enumerable: true,
-      configurable: true,
-      get() {
-        if (cached) return cached.v;
-        if (resolving.has(key)) throw new TemplateError(`variable "${key}" refers to itself (${[...resolving, key].join(' -> ')})`, key);
-        resolving.add(key);
-        try {
-          cached = { v: renderDeep(value, out, `variable ${key}`) };
-        } finally {
-          resolving.delete(key);
-        }
-        return cached.v;
-      },
-    });
-  }
-  return out;
-}
-
-function needsRender(v: unknown): boolean {
-  if (typeof v === 'string') return v.includes('{{');
-  if (Array.isArray(v)) return v.some(needsRender);
-  if (v && typeof v === 'object' && Object.getPrototypeOf(v) === null) return Object.values(v).some(needsRender);
-  if (v && typeof v === 'object' && Object.getPrototypeOf(v) === Object.prototype) return Object.values(v).some(needsRender);
-  return false;
 }
