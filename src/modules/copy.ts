@@ -10,7 +10,7 @@ import type { Effect } from '../engine/planned.js';
 import type { Change, FileDiff } from '../engine/result.js';
 import { reveal, type Secret } from '../engine/secret.js';
 import { PutError } from '../engine/connection/shell_connection.js';
-import { modeText, type PathState, readPaths, withPlanned } from './facts/path.js';
+import { modeText, type PathState, readPaths, withPlanned, withPlannedParent } from './facts/path.js';
 import { article, attributeSteps, checkMode, defaultMode, describeAttrs, isDirectory, requireDirectory, resolveMode, runSteps, type Step } from './file.js';
 
 /** The options copy and template share. */
@@ -75,7 +75,7 @@ export async function readCopy(ctx: ModuleContext, opts: CopyOptions, wanted: Wa
   const inDir = wanted.name !== undefined ? posix.join(dest, wanted.name) : undefined;
   const paths = [dest, posix.dirname(dest), ...(inDir !== undefined ? [inDir] : [])];
   const facts = await readPaths(ctx, paths, { checksum: true });
-  const [d, dParent, dIn] = facts.paths.map((p) => withPlanned(p, ctx.planned));
+  const [d, dParent, dIn] = facts.paths.map((p, i) => (i === 1 ? withPlannedParent(p, ctx.planned) : withPlanned(p, ctx.planned)));
   if (!d || !dParent) throw new ModuleError(`no state read for ${dest}`);
   const intoDir = asDir || isDirectory(d);
   const useInDir = intoDir && inDir !== undefined && dIn !== undefined;

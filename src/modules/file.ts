@@ -5,7 +5,7 @@ import { ModuleError } from '../engine/errors.js';
 import type { Applied, Module, ModuleContext, Plan } from '../engine/module.js';
 import type { Effect } from '../engine/planned.js';
 import type { Change, FileDiff } from '../engine/result.js';
-import { modeText, type PathState, readPaths, type TreeEntry, withPlanned } from './facts/path.js';
+import { modeText, type PathState, readPaths, type TreeEntry, withPlanned, withPlannedParent } from './facts/path.js';
 
 /** The states file: can bring a path to. */
 export type FileStateName = 'file' | 'directory' | 'link' | 'hard' | 'absent' | 'touch';
@@ -442,7 +442,7 @@ export const file: Module<FileArgs, FileState> = {
     const paths = [a.path, posix.dirname(a.path)];
     if (linking && a.src !== undefined) paths.push(resolveSrc(a.path, a.src));
     const facts = await readPaths(ctx, paths, { below: a.recurse });
-    const [self, parent, src] = facts.paths.map((p) => withPlanned(p, ctx.planned));
+    const [self, parent, src] = facts.paths.map((p, i) => (i === 1 ? withPlannedParent(p, ctx.planned) : withPlanned(p, ctx.planned)));
     if (!self || !parent) throw new ModuleError(`no state read for ${a.path}`);
     const state: FileState = { path: a.path, self, parent, umask: facts.umask };
     if (src) state.src = src;

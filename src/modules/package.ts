@@ -289,6 +289,6 @@ export const packageModule: Module<PackageArgs, PackageState> = {
    */
   async apply(ctx, args, plan): Promise<Applied> {
     const d = decide(plan.current, args);
-    return BACKENDS[plan.current.backend].apply(ctx, d, optionsOf(args));
+    return BACKENDS[plan.current.backend].apply(ctx, d, optionsOf(args), plan.current);
   },
 };

@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { isAbsolute, relative } from 'node:path';
 import {
   Alias,
+  type Tags,
   type Document,
   isAlias,
   isMap,
@@ -85,10 +86,22 @@ export function locInScalar(owner: unknown, key: string | number, offset: number
  * Parse YAML text with Ansible's dialect (YAML 1.1: yes/no booleans, 0644 octal) and merge keys.
  * Duplicate keys are errors. Every map and sequence gets its source positions recorded.
  */
+/**
+ * Ansible reads YAML with PyYAML, whose 1.1 booleans are yes/no/true/false/on/off but not the
+ * single letters y/n: `n: 5` is a variable named "n" there, and must be here too.
+ */
+function pyyamlBooleans(tags: Tags): Tags {
+  return tags.map((t) => {
+    if (typeof t !== 'object' || t.tag !== 'tag:yaml.org,2002:bool' || !(t.test instanceof RegExp)) return t;
+    return { ...t, test: new RegExp(t.test.source.replace(/\(\?:[YN]\|[yn]\|/, '(?:')) } as typeof t;
+  });
+}
+
 export function parseYaml(source: string, file: string): LoadedYaml {
   const lineCounter = new LineCounter();
   const doc = parseDocument(source, {
     version: '1.1',
+    customTags: pyyamlBooleans,
     merge: true,
     uniqueKeys: true,
     keepSourceTokens: false,

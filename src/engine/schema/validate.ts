@@ -155,9 +155,17 @@ function locate(root: unknown, steps: string[], shape: Shape | undefined): Where
  */
 function explain(errors: ErrorObject[], root: unknown, opts: ValidateOptions, shape: Shape | undefined): Problem[] {
   const deepest = new Map<string, ErrorObject[]>();
-  for (const e of errors) {
+  const isUnion = (e: ErrorObject): boolean => UNION_KEYWORDS.has(e.keyword);
+  const live = errors.filter((e) => {
     const steps = pointerSteps(e.instancePath);
-    if (opts.deferred?.(steps, valueAt(root, steps))) continue;
+    return !opts.deferred?.(steps, valueAt(root, steps));
+  });
+  // A union's summary ("must match else schema") stands only for the errors below it: when every
+  // one of those was a templated value checked later, the summary goes too.
+  const concrete = live.filter((e) => !isUnion(e));
+  const explained = (e: ErrorObject): boolean => !isUnion(e) || concrete.some((c) => c.instancePath === e.instancePath || c.instancePath.startsWith(`${e.instancePath}/`));
+  for (const e of live) {
+    if (!explained(e)) continue;
     const list = deepest.get(e.instancePath) ?? [];
     list.push(e);
     deepest.set(e.instancePath, list);
@@ -177,6 +185,8 @@ function explain(errors: ErrorObject[], root: unknown, opts: ValidateOptions, sh
   }
   return out;
 }
+
+const UNION_KEYWORDS = new Set(['anyOf', 'oneOf', 'if', 'then', 'else']);
 
 function unionOnly(errs: ErrorObject[]): boolean {
   return errs.every((e) => ['anyOf', 'oneOf', 'if', 'then', 'else', 'type', 'const', 'enum', 'not'].includes(e.keyword));

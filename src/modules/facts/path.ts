@@ -219,6 +219,19 @@ export function withPlanned(state: PathState, planned: PlannedState): PathState 
   return state;
 }
 
+/**
+ * withPlanned for a directory something will be written into. When it is missing and nothing
+ * planned it, a planned package install may still create it (nginx creates /etc/nginx/...):
+ * check mode reports the write as pending, saying "may", instead of failing.
+ */
+export function withPlannedParent(state: PathState, planned: PlannedState): PathState {
+  const s = withPlanned(state, planned);
+  if (s.exists || s.pending !== undefined) return s;
+  const install = planned.plannedInstalls().at(-1);
+  if (!install) return s;
+  return { path: s.path, exists: true, type: 'directory', pending: `${s.path} does not exist yet; task '${install.task}' plans package installs that may create it` };
+}
+
 /** The directory holding `path`, or undefined at the root ("/" or a bare relative name). */
 export function parentOf(path: string): string | undefined {
   const trimmed = path.length > 1 ? path.replace(/\/+$/, '') : path;

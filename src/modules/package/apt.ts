@@ -8,8 +8,20 @@ import { relevantLines } from './types.js';
 /** Touched after every successful update (by apt itself), so cache_valid_time can measure the age. */
 export const UPDATE_STAMP = '/var/lib/apt/periodic/update-success-stamp';
 
-/** Fallback age source: apt renames fresh index files into this folder. */
+/**
+ * The other age source (an apt-get update that kiln did not run leaves the stamp alone): the
+ * newest index file here, by ctime, as apt-get update writes the files it fetches and sets their
+ * mtime to the server's Last-Modified. Not the folder's own mtime: the first apt-get install on a
+ * fresh system creates lists/auxfiles, which would pass for an update.
+ */
 export const LISTS_DIR = '/var/lib/apt/lists';
+
+/**
+ * A fingerprint of the Release files: an update that leaves it as it was fetched nothing new,
+ * whatever apt printed (behind a caching proxy such as apt-cacher-ng, apt-get update prints
+ * "Get:" for every InRelease it downloads again, unchanged).
+ */
+export const RELEASE_SUM_SCRIPT = `cat ${LISTS_DIR}/*Release 2>/dev/null | cksum`;
 
 // Arguments: the package names (arch-qualified or not, no versions). Prints key=value lines for
 // the clock and cache age, then dpkg-query's lines, then apt-cache policy's paragraphs, each
@@ -19,7 +31,9 @@ export const LISTS_DIR = '/var/lib/apt/lists';
 export const APT_READ_SCRIPT = `export LC_ALL=C
 echo "now=$(date +%s)"
 t=$(stat -c %Y ${UPDATE_STAMP} 2>/dev/null) && echo "stamp=$t"
-t=$(stat -c %Y ${LISTS_DIR} 2>/dev/null) && echo "lists=$t"
+t=$(find ${LISTS_DIR} -maxdepth 1 -type f ! -name lock -printf '%C@\\n' 2>/dev/null | sort -n | tail -n 1)
+[ -n "$t" ] && echo "lists=\${t%.*}"
+echo "release_sum=$(${RELEASE_SUM_SCRIPT})"
 [ $# -eq 0 ] && exit 0
 command -v dpkg-query >/dev/null 2>&1 || { echo 'dpkg-query not found: this host has no dpkg (use: dnf on Fedora-like hosts)' >&2; exit 127; }
 echo '@@dpkg'
@@ -61,8 +75,11 @@ export function parseAptRead(stdout: string, specs: readonly PackageSpec[]): { c
   const cache: CacheInfo = { now };
   const stamp = kv.get('stamp');
   const lists = kv.get('lists');
-  if (stamp !== undefined) Object.assign(cache, { updatedAt: Number(stamp), source: UPDATE_STAMP });
+  // The later of the two: an apt-get update kiln did not run touches only the lists.
+  if (stamp !== undefined && (lists === undefined || Number(stamp) >= Number(lists))) Object.assign(cache, { updatedAt: Number(stamp), source: UPDATE_STAMP });
   else if (lists !== undefined) Object.assign(cache, { updatedAt: Number(lists), source: LISTS_DIR });
+  const releaseSum = kv.get('release_sum');
+  if (releaseSum !== undefined) cache.releaseSum = releaseSum;
 
   const rows = dpkg.flatMap((l) => {
     const [pkg, arch, status, version] = l.split('\t');
@@ -201,8 +218,11 @@ function failed(what: string, r: RunResult): never {
   throw new ModuleError(`${what} failed (rc ${r.rc}):\n${why}${fix}`, r);
 }
 
-/** Update the cache; an index apt could not fetch fails the task. Returns whether anything new came. */
-async function update(ctx: ModuleContext, opts: PackageOptions, out: RunResult[]): Promise<boolean> {
+/**
+ * Update the cache; an index apt could not fetch fails the task. Returns whether anything new
+ * came: the Release files changed (when read saw them), else apt printed a "Get:" line.
+ */
+async function update(ctx: ModuleContext, opts: PackageOptions, out: RunResult[], releaseSum: string | undefined): Promise<boolean> {
   const r = await runLocked(ctx, () => updateArgv(), 'apt-get update', opts.lockTimeoutSec);
   out.push(r);
   if (FETCH_FAILED.test(r.stderr) || FETCH_FAILED.test(r.stdout)) {
@@ -213,7 +233,9 @@ async function update(ctx: ModuleContext, opts: PackageOptions, out: RunResult[]
     );
   }
   if (r.rc !== 0) failed('apt-get update', r);
-  return /^Get:\d+ /m.test(r.stdout);
+  if (releaseSum === undefined) return /^Get:\d+ /m.test(r.stdout);
+  const after = await ctx.conn.script(RELEASE_SUM_SCRIPT, [], { becomeUser: ctx.becomeUser });
+  return after.rc !== 0 || after.stdout.trim() !== releaseSum;
 }
 
 export const apt: Backend = {
@@ -232,11 +254,11 @@ export const apt: Backend = {
   matches: (installed, pin) => installed === pin,
   installArg: (s) => (s.version !== undefined ? `${s.name}=${s.version}` : s.name),
 
-  async apply(ctx, d, opts): Promise<Applied> {
+  async apply(ctx, d, opts, current): Promise<Applied> {
     const runs: RunResult[] = [];
     let fetched = false;
     let count = 0;
-    if (d.update !== undefined) fetched = await update(ctx, opts, runs);
+    if (d.update !== undefined) fetched = await update(ctx, opts, runs, current.cache.releaseSum);
     const install = [...d.install, ...d.upgrade, ...d.recheck];
     if (install.length) {
       const what = `apt-get install of ${install.join(', ')}`;

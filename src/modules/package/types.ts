@@ -45,8 +45,10 @@ export interface CacheInfo {
   now: number;
   /** When the cache was last updated successfully (seconds), if known. */
   updatedAt?: number;
-  /** The file whose mtime said so. */
+  /** What said so (apt: the update stamp's mtime, or the ctime of the newest index in the lists folder). */
   source?: string;
+  /** apt: a fingerprint of the Release files (RELEASE_SUM_SCRIPT's output), to tell whether an update fetched anything new. */
+  releaseSum?: string;
   /** Check mode: an earlier task plans a cache update. */
   plannedBy?: string;
 }
@@ -109,7 +111,7 @@ export interface Backend {
    * Run the decision: update, then one install/upgrade transaction, then one removal. A failure
    * throws ModuleError; whatever an earlier command of the same task did stays done.
    */
-  apply(ctx: ModuleContext, d: Decision, opts: PackageOptions): Promise<Applied>;
+  apply(ctx: ModuleContext, d: Decision, opts: PackageOptions, current: PackageState): Promise<Applied>;
 }
 
 /** The package's state word and version as one phrase: "nginx 1.22.1-9", "nginx (unpacked)". */
