@@ -9,7 +9,7 @@ import { Loader } from '../playbook/load.js';
 import { validateInline } from '../schema/validate.js';
 import type { IncludeNode, Node, RoleInstance, TaskNode } from '../playbook/model.js';
 import type { TaskResult } from '../result.js';
-import { renderDeep, renderText, renderValue } from '../template/render.js';
+import { isTemplated, renderDeep, renderText, renderValue } from '../template/render.js';
 import { gatherFacts } from '../facts/gather.js';
 import type { PlayEnv } from './env.js';
 import type { HostState } from './host.js';
@@ -120,14 +120,25 @@ export class PlayRunner {
     return tagsSelect(task.inherited.tags, o.tags, o.skipTags);
   }
 
+  /** The name shown for a task: templated like Ansible's, with the first host's variables. */
+  private title(task: TaskNode, host: HostState): string {
+    if (!isTemplated(task.name)) return task.name;
+    try {
+      return renderText(task.name, scopeFor(task, host, this.env), 'task name');
+    } catch {
+      return task.name;
+    }
+  }
+
   private async task(task: TaskNode, allHosts: HostState[], handler = false): Promise<void> {
     if (!handler && !this.selected(task)) return;
     const hosts = this.roleParamsChecked(task, allHosts);
     if (!hosts.length) return;
     if (task.module === 'meta') return this.meta(task, hosts);
-    this.env.reporter.event({ type: 'task_start', play: this.env.play.name, task: task.name, loc: `${task.loc.file}:${task.loc.line}`, handler });
+    const title = this.title(task, hosts[0] as HostState);
+    this.env.reporter.event({ type: 'task_start', play: this.env.play.name, task: title, loc: `${task.loc.file}:${task.loc.line}`, handler });
     const runOn = task.inherited.runOnce ? hosts.slice(0, 1) : hosts;
-    const results = await Promise.all(runOn.map((h) => this.limit(() => runTask(task, h, this.env))));
+    const results = (await Promise.all(runOn.map((h) => this.limit(() => runTask(task, h, this.env))))).map((r) => (r.task === title ? r : { ...r, task: title }));
     const all: [HostState, TaskResult][] = runOn.map((h, i) => [h, results[i] as TaskResult]);
     if (task.inherited.runOnce) {
       const first = all[0]?.[1];
