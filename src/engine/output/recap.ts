@@ -10,19 +10,7 @@ export class Recap {
 
   /** Count one task-level result; per-item results of a loop are not counted (the aggregate is). */
   add(r: TaskResult): void {
-    const c = this.host(r.host);
-    if (r.status === 'skipped') c.skipped++;
-    else if (r.status === 'ok' || r.status === 'changed') {
-      // Ansible counts every successful task as ok, and changed ones in changed too.
-      c.ok++;
-      if (r.status === 'changed') c.changed++;
-    } else if (r.ignored) {
-      // ignore_errors / ignore_unreachable: Ansible counts ok+1 and ignored+1, never failed.
-      c.ok++;
-      c.ignored++;
-    } else if (r.status === 'unreachable') c.unreachable++;
-    else if (r.rescued) c.rescued++;
-    else c.failed++;
+    countResult(this.host(r.host), r);
   }
 
   /** A host's counts, created at zero: a host with no results still gets a recap line. */
@@ -51,6 +39,22 @@ export class Recap {
   exitStatus(): RunOutcome {
     return outcomeOf(this.counts());
   }
+}
+
+/** Count one task-level result into a host's counts, as ansible-core's strategy plugin does. */
+export function countResult(c: RecapCounts, r: TaskResult): void {
+  if (r.status === 'skipped') c.skipped++;
+  else if (r.status === 'ok' || r.status === 'changed') {
+    // Ansible counts every successful task as ok, and changed ones in changed too.
+    c.ok++;
+    if (r.status === 'changed') c.changed++;
+  } else if (r.ignored) {
+    // ignore_errors / ignore_unreachable: Ansible counts ok+1 and ignored+1, never failed.
+    c.ok++;
+    c.ignored++;
+  } else if (r.status === 'unreachable') c.unreachable++;
+  else if (r.rescued) c.rescued++;
+  else c.failed++;
 }
 
 /** Sum per-host counts (also used on a recap event that arrives already counted). */

@@ -497,6 +497,6 @@ export function loadPlaybook(file: string, opts: LoadOptions = {}): { playbook: 
   const loader = new Loader(opts);
   const plays = loader.playbook(file);
   if (loader.problems.length) throw new ValidationError(loader.problems);
-  return { playbook: { file: resolve(file), dir: dirname(resolve(file)), plays, taskCount: 0 }, loader };
+  return { playbook: { file: resolve(file), dir: dirname(resolve(file)), plays }, loader };
 }
 

@@ -137,6 +137,4 @@ export interface Playbook {
   file: string;
   dir: string;
   plays: Play[];
-  /** Every task, for lookups by id. */
-  taskCount: number;
 }

@@ -3,6 +3,7 @@
 // each section and at meta: flush_handlers.
 import pLimit from 'p-limit';
 import { ConnectionError } from '../errors.js';
+import { countResult } from '../output/recap.js';
 import { ModuleError, ValidationError } from '../errors.js';
 import { copyLocs } from '../load/locations.js';
 import { Loader } from '../playbook/load.js';
@@ -83,24 +84,9 @@ export class PlayRunner {
 
   /** Count a result, mark the host, tell the reporter. */
   private record(h: HostState, r: TaskResult, handler = false): void {
-    const c = h.counts;
-    if (r.status === 'unreachable') {
-      c.unreachable++;
-      h.unreachable = true;
-    } else if (r.status === 'failed') {
-      if (r.ignored) {
-        // Like ansible-core: an ignored failure counts as ok and ignored, never failed.
-        c.ok++;
-        c.ignored++;
-      } else {
-        c.failed++;
-        h.failed = true;
-      }
-    } else if (r.status === 'skipped') c.skipped++;
-    else {
-      c.ok++;
-      if (r.status === 'changed') c.changed++;
-    }
+    countResult(h.counts, r);
+    if (r.status === 'unreachable') h.unreachable = true;
+    else if (r.status === 'failed' && !r.ignored) h.failed = true;
     this.env.reporter.event({ type: 'task_result', play: this.env.play.name, result: r, handler });
   }
 

@@ -13,6 +13,7 @@ import { validateAgainst } from '../schema/validate.js';
 import { scrub, Secret } from '../secret.js';
 import { renderDeep, renderText, renderValue } from '../template/render.js';
 import { resolveScope } from '../vars/scope.js';
+import { factVars } from '../facts/gather.js';
 import { MODULES } from '../../modules/index.js';
 import type { PlayEnv } from './env.js';
 import type { HostState } from './host.js';
@@ -26,7 +27,7 @@ export function scopeFor(task: TaskNode, host: HostState, env: PlayEnv, local?: 
   return resolveScope(
     {
       inventory: host.inventoryVars,
-      facts: host.facts ? factLayer(host.facts) : {},
+      facts: host.facts ? factVars(host.facts) : {},
       magic: { ...host.magic, playbook_dir: env.playbookDir, ansible_check_mode: env.options.check, ansible_diff_mode: env.options.diff },
       runtime: host.runtime,
       extra: env.options.extraVars,
@@ -35,11 +36,6 @@ export function scopeFor(task: TaskNode, host: HostState, env: PlayEnv, local?: 
   );
 }
 
-function factLayer(facts: Vars): Vars {
-  const out: Vars = { ansible_facts: facts, kiln_facts: facts };
-  for (const [k, v] of Object.entries(facts)) out[`ansible_${k}`] = v;
-  return out;
-}
 
 export function condsHold(conds: readonly Cond[], vars: Vars): { ok: true } | { ok: false; failed: Cond } {
   for (const c of conds) {
