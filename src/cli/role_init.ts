@@ -13,7 +13,7 @@ function files(name: string): Record<string, string> {
     'handlers/main.yml': `${SCHEMA('handlers')}---\n- name: ${name} changed\n  debug:\n    msg: "${name} configuration changed"\n`,
     'defaults/main.yml': `${SCHEMA('vars')}---\n${name}_enabled: true\n${name}_config_dir: /etc/${name}\n`,
     'vars/main.yml': `${SCHEMA('vars')}---\n{}\n`,
-    'meta/main.yml': `${SCHEMA('role_meta')}---\ngalaxy_info:\n  role_name: ${name}\n  description: TODO describe ${name}\n  min_kiln_version: "0.1"\ndependencies: []\n`,
+    'meta/main.yml': `${SCHEMA('role_meta')}---\ngalaxy_info:\n  role_name: ${name}\n  description: TODO describe ${name}\ndependencies: []\n`,
     'meta/argument_specs.yml': `${SCHEMA('argument_specs')}---\nargument_specs:\n  main:\n    short_description: TODO describe ${name}\n    options:\n      ${name}_enabled:\n        type: bool\n        default: true\n        description: Turn the role off without removing it.\n      ${name}_config_dir:\n        type: path\n        default: /etc/${name}\n        description: Where the configuration goes.\n`,
     'templates/.gitkeep': '',
     'files/.gitkeep': '',
@@ -30,7 +30,7 @@ export function roleInitCommand(name: string, base: string): number {
   for (const [rel, text] of Object.entries(files(name))) {
     const p = join(dir, rel);
     mkdirSync(join(p, '..'), { recursive: true });
-    writeFileSync(p, text.replace(/min_kiln_version: "0.1"\n/, ''));
+    writeFileSync(p, text);
   }
   process.stdout.write(`created role ${name} in ${dir}\n`);
   return EXIT.OK;
