@@ -31,6 +31,7 @@ export const CONNECTION_VARS: readonly ConnectionVar[] = [
   { name: 'kiln_become_method', aliases: ['ansible_become_method'], type: 'enum', values: ['sudo'], secret: false, default: 'sudo', description: 'Privilege escalation method; only sudo is supported.' },
   { name: 'kiln_host_key_checking', aliases: ['ansible_host_key_checking', 'ansible_ssh_host_key_checking'], type: 'boolean', secret: false, default: true, description: 'Verify the host key against known_hosts; turn off only for throw-away hosts.' },
   { name: 'kiln_ssh_timeout', aliases: ['ansible_timeout', 'ansible_ssh_timeout'], type: 'integer', secret: false, default: 10, description: 'Seconds to wait for the SSH connection to be established.' },
+  { name: 'kiln_known_hosts_file', aliases: [], type: 'string', secret: false, description: "The known_hosts file this host's key is checked against (and recorded in, with --accept-new-host-keys), before ~/.ssh/known_hosts (~ is expanded). Ansible users set UserKnownHostsFile in ansible_ssh_common_args for this." },
 ];
 
 export interface ConnectionSettings {
@@ -40,6 +41,7 @@ export interface ConnectionSettings {
   port: number;
   user?: string;
   privateKeyFile?: string;
+  knownHostsFile?: string;
   password?: string;
   privateKeyPassphrase?: string;
   becomePassword?: string;
@@ -138,6 +140,8 @@ export function connectionSettings(hostName: string, vars: Record<string, unknow
   if (user !== undefined) settings.user = user;
   const key = text('kiln_private_key_file');
   if (key !== undefined) settings.privateKeyFile = expandHome(key);
+  const knownHosts = text('kiln_known_hosts_file');
+  if (knownHosts !== undefined) settings.knownHostsFile = expandHome(knownHosts);
   const password = text('kiln_password', true);
   if (password !== undefined) settings.password = password;
   const passphrase = text('kiln_private_key_passphrase', true);

@@ -99,6 +99,7 @@ export class Run {
             m.sshConnection(settings, {
               // Without --accept-new-host-keys, ~/.ssh/config's StrictHostKeyChecking decides (strict by default).
               hostKeyPolicy: this.options.hostKeyPolicy === 'accept-new' ? 'accept-new' : undefined,
+              knownHostsFile: settings.knownHostsFile,
               // Config problems are the same for every host: say each once.
               onWarning: (message) => this.warnOnce(`ssh client config: ${message}`),
             }),
