@@ -4,7 +4,7 @@ import { strict as assert } from 'node:assert';
 import { execFileSync } from 'node:child_process';
 import { localConnection } from '../../src/engine/connection/local.js';
 import type { ShellConnection } from '../../src/engine/connection/shell_connection.js';
-import type { Connection, RunOptions, RunResult } from '../../src/engine/connection/types.js';
+import type { Connection } from '../../src/engine/connection/types.js';
 import { ModuleError } from '../../src/engine/errors.js';
 import type { ModuleContext } from '../../src/engine/module.js';
 import { PlannedState } from '../../src/engine/planned.js';
@@ -12,48 +12,10 @@ import { type PackageArgs, packageModule, planPackage } from '../../src/modules/
 import { APT_READ_SCRIPT, parseAptRead, parsePolicy, transactionCount, UPDATE_STAMP } from '../../src/modules/package/apt.js';
 import type { PackageState } from '../../src/modules/package/types.js';
 import { converge, counting, fakeCtx, schemaChecks, summaries } from './helpers.js';
+import { FakeConn } from './fake_conn.js';
 
-/** One call the module made: a command (argv) or a kiln script (args). */
-interface Call {
-  kind: 'run' | 'script';
-  argv: string[];
-  script?: string;
-  env?: Readonly<Record<string, string>>;
-}
 
-type Answer = Partial<RunResult> | ((c: Call) => Partial<RunResult>);
 
-/** A Connection that records every call and answers from a queue of canned results. */
-class FakeConn implements Connection {
-  readonly host = 'fake';
-  readonly calls: Call[] = [];
-  constructor(private readonly answers: Answer[]) {}
-  run(argv: readonly string[], opts: RunOptions = {}): Promise<RunResult> {
-    return this.answer({ kind: 'run', argv: [...argv], env: opts.env });
-  }
-  script(script: string, args: readonly string[] = []): Promise<RunResult> {
-    return this.answer({ kind: 'script', argv: [...args], script });
-  }
-  put(): Promise<never> {
-    throw new Error('put is not expected');
-  }
-  get(): Promise<never> {
-    throw new Error('get is not expected');
-  }
-  close(): Promise<void> {
-    return Promise.resolve();
-  }
-  /** The apt-get commands run, each as one string. */
-  get aptGets(): string[] {
-    return this.calls.filter((c) => c.kind === 'run' && c.argv[0] === 'apt-get').map((c) => c.argv.join(' '));
-  }
-  private answer(c: Call): Promise<RunResult> {
-    this.calls.push(c);
-    const a = this.answers.shift();
-    if (a === undefined) throw new Error(`unexpected call: ${c.kind} ${c.argv.join(' ')}`);
-    return Promise.resolve({ rc: 0, stdout: '', stderr: '', ...(typeof a === 'function' ? a(c) : a) });
-  }
-}
 
 const APT_FACTS = { ansible_facts: { pkg_mgr: 'apt', service_mgr: 'systemd' } };
 const NOW = 1_750_000_000;

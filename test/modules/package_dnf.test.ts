@@ -1,48 +1,14 @@
 // package (dnf backend): tested against canned outputs only (no dnf host takes part in the tests).
 import { strict as assert } from 'node:assert';
-import type { Connection, RunOptions, RunResult } from '../../src/engine/connection/types.js';
+import type { Connection } from '../../src/engine/connection/types.js';
 import { ModuleError } from '../../src/engine/errors.js';
 import type { ModuleContext } from '../../src/engine/module.js';
 import { type PackageArgs, packageModule } from '../../src/modules/package.js';
 import { DNF_READ_SCRIPT, parseDnfRead } from '../../src/modules/package/dnf.js';
 import { converge, fakeCtx, summaries } from './helpers.js';
+import { FakeConn } from './fake_conn.js';
 
-interface Call {
-  kind: 'run' | 'script';
-  argv: string[];
-  script?: string;
-}
 
-/** A Connection that records every call and answers from a queue of canned results. */
-class FakeConn implements Connection {
-  readonly host = 'fake';
-  readonly calls: Call[] = [];
-  constructor(private readonly answers: Partial<RunResult>[]) {}
-  run(argv: readonly string[], _opts?: RunOptions): Promise<RunResult> {
-    return this.answer({ kind: 'run', argv: [...argv] });
-  }
-  script(script: string, args: readonly string[] = []): Promise<RunResult> {
-    return this.answer({ kind: 'script', argv: [...args], script });
-  }
-  put(): Promise<never> {
-    throw new Error('put is not expected');
-  }
-  get(): Promise<never> {
-    throw new Error('get is not expected');
-  }
-  close(): Promise<void> {
-    return Promise.resolve();
-  }
-  get commands(): string[] {
-    return this.calls.filter((c) => c.kind === 'run').map((c) => c.argv.join(' '));
-  }
-  private answer(c: Call): Promise<RunResult> {
-    this.calls.push(c);
-    const a = this.answers.shift();
-    if (a === undefined) throw new Error(`unexpected call: ${c.kind} ${c.argv.join(' ')}`);
-    return Promise.resolve({ rc: 0, stdout: '', stderr: '', ...a });
-  }
-}
 
 const ctxFor = (conn: Connection): ModuleContext => fakeCtx(conn, { vars: { ansible_facts: { pkg_mgr: 'dnf' } } });
 

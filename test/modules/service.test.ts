@@ -4,7 +4,7 @@ import { strict as assert } from 'node:assert';
 import { existsSync } from 'node:fs';
 import { localConnection } from '../../src/engine/connection/local.js';
 import type { ShellConnection } from '../../src/engine/connection/shell_connection.js';
-import type { Connection, RunOptions, RunResult } from '../../src/engine/connection/types.js';
+import type { Connection } from '../../src/engine/connection/types.js';
 import { ModuleError } from '../../src/engine/errors.js';
 import type { ModuleContext } from '../../src/engine/module.js';
 import { PlannedState } from '../../src/engine/planned.js';
@@ -14,43 +14,9 @@ import { parseSystemd, SYSTEMD_READ_SCRIPT, systemd } from '../../src/modules/se
 import { lsbStatus, parseSysv, SYSV_READ_SCRIPT, sysv } from '../../src/modules/service/sysv.js';
 import type { ServiceState } from '../../src/modules/service/types.js';
 import { converge, counting, fakeCtx, schemaChecks, summaries } from './helpers.js';
+import { FakeConn } from './fake_conn.js';
 
-interface Call {
-  kind: 'run' | 'script';
-  argv: string[];
-  script?: string;
-}
 
-/** A Connection that records every call and answers from a queue of canned results. */
-class FakeConn implements Connection {
-  readonly host = 'fake';
-  readonly calls: Call[] = [];
-  constructor(private readonly answers: Partial<RunResult>[]) {}
-  run(argv: readonly string[], _opts?: RunOptions): Promise<RunResult> {
-    return this.answer({ kind: 'run', argv: [...argv] });
-  }
-  script(script: string, args: readonly string[] = []): Promise<RunResult> {
-    return this.answer({ kind: 'script', argv: [...args], script });
-  }
-  put(): Promise<never> {
-    throw new Error('put is not expected');
-  }
-  get(): Promise<never> {
-    throw new Error('get is not expected');
-  }
-  close(): Promise<void> {
-    return Promise.resolve();
-  }
-  get commands(): string[] {
-    return this.calls.filter((c) => c.kind === 'run').map((c) => c.argv.join(' '));
-  }
-  private answer(c: Call): Promise<RunResult> {
-    this.calls.push(c);
-    const a = this.answers.shift();
-    if (a === undefined) throw new Error(`unexpected call: ${c.kind} ${c.argv.join(' ')}`);
-    return Promise.resolve({ rc: 0, stdout: '', stderr: '', ...a });
-  }
-}
 
 const SYSTEMD = { ansible_facts: { service_mgr: 'systemd', pkg_mgr: 'apt' } };
 const SYSV = { ansible_facts: { service_mgr: 'sysvinit', pkg_mgr: 'apt' } };
