@@ -1,7 +1,9 @@
 // The 50-task playbook of the acceptance criteria: directories, copies, templates and links,
 // where later tasks depend on what earlier ones create (so check mode must follow the plan).
+import { strict as assert } from 'node:assert';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { type Entry, snapshot } from './tree.js';
 
 /**
  * Write site.yml (+ templates/) into `dir`; the tasks converge `{{ root }}`.
@@ -35,4 +37,16 @@ export function writeLocalInventory(dir: string): string {
   const file = join(dir, 'hosts.ini');
   writeFileSync(file, 'localhost ansible_connection=local ansible_python_interpreter=/usr/bin/python3\n');
   return file;
+}
+
+/** Assert that `root` holds what the 50-task playbook makes (default vars); returns the tree. */
+export function assertConverged50(root: string): Record<string, Entry> {
+  const tree = snapshot(root);
+  assert.equal(Object.values(tree).filter((e) => e.type === 'dir').length, 10);
+  assert.equal(Object.values(tree).filter((e) => e.type === 'link').length, 5);
+  assert.equal(tree['d3/file13.txt']?.content, 'line one of 13\nsecond & <line> "quoted"\n');
+  assert.equal(tree['d3/file13.txt']?.mode, '0640');
+  assert.equal(tree['d1']?.mode, '0750');
+  assert.equal(tree['d4/app4.conf']?.content, `listen 8080\nroot ${root}/www\n# greeting: hello\n`);
+  return tree;
 }
