@@ -1,6 +1,6 @@
 // The README documents what the code does: exit codes, connection variables, modules.
 import { strict as assert } from 'node:assert';
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { EXIT } from '../src/engine/exit_codes.js';
 import { CONNECTION_VARS } from '../src/engine/inventory/connection_vars.js';
 import { moduleNames } from '../src/modules/index.js';
@@ -14,6 +14,11 @@ describe('README', () => {
     assert.match(first, /^npm ci && npx kiln play playbooks\/site\.yml --check/m);
     assert.match(first, /^bash \.ci\/run$/m);
     assert.match(readFileSync(new URL('../.ci/run', import.meta.url), 'utf8'), /^npm ci --no-audit --no-fund && npm test$/m);
+  });
+
+  it('leaves the built kiln executable, so `npx kiln` works after `npm test` rebuilt it', () => {
+    const bin = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { bin: { kiln: string } }).bin.kiln;
+    assert.ok(statSync(new URL(`../${bin}`, import.meta.url)).mode & 0o100, `${bin} is not executable`);
   });
 
   it('documents every exit code, and no other', () => {
