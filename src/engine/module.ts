@@ -3,6 +3,8 @@
 import type { Connection } from './connection/types.js';
 import type { Effect, PlannedState } from './planned.js';
 import type { Change } from './result.js';
+import type { PathQuery } from '../modules/facts/path.js';
+import type { PathReads } from '../modules/facts/path_cache.js';
 
 /** What a module sees of the host and the controller while it reads and applies. */
 export interface ModuleContext {
@@ -25,6 +27,8 @@ export interface ModuleContext {
   render(text: string, sourceName: string): string;
   /** The task's variables, for the modules that work on them (debug, assert, set_fact). */
   readonly vars: Readonly<Record<string, unknown>>;
+  /** Path facts the runner read ahead; `readPaths` answers from them while nothing was applied. */
+  readonly reads?: PathReads;
 }
 
 export interface Plan<S = unknown> {
@@ -65,6 +69,11 @@ export interface Module<A = unknown, S = unknown> {
   readonly freeForm?: string;
   /** Does this module touch the host at all (debug, set_fact, assert do not). */
   readonly local?: boolean;
+  /**
+   * The path facts `read` will ask for (the same query it passes to readPaths), so the runner can
+   * read those of several consecutive tasks in one round trip. Pure; undefined when none.
+   */
+  query?(args: A): PathQuery | undefined;
   /** Read the current state. Must not change anything. */
   read(ctx: ModuleContext, args: A): Promise<S>;
   /** Pure: the changes that take `current` to what `args` ask for. Throws ModuleError to fail. */

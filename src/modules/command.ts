@@ -4,7 +4,7 @@ import { posix } from 'node:path';
 import { join, split } from 'shlex';
 import { ModuleError } from '../engine/errors.js';
 import type { Applied, Module, Plan } from '../engine/module.js';
-import { type PathState, readPaths, withPlanned } from './facts/path.js';
+import { type PathQuery, type PathState, readPaths, withPlanned } from './facts/path.js';
 
 /** What command and shell share. */
 export interface CommandOptions {
@@ -50,6 +50,14 @@ function resolveIn(chdir: string | undefined, path: string): string {
   return chdir === undefined || path.startsWith('/') ? path : posix.join(chdir, path);
 }
 
+/** What read stats: creates and removes, resolved in chdir. */
+function commandQuery(args: CommandOptions): PathQuery | undefined {
+  const paths: string[] = [];
+  if (typeof args.creates === 'string') paths.push(resolveIn(args.chdir, args.creates));
+  if (typeof args.removes === 'string') paths.push(resolveIn(args.chdir, args.removes));
+  return paths.length ? { paths } : undefined;
+}
+
 /** One line of at most 120 characters, newlines shown as ⏎. */
 function oneLine(text: string): string {
   const flat = text.replace(/\r?\n/g, '⏎');
@@ -80,12 +88,12 @@ export function defineCommand<A extends CommandOptions>(spec: CommandSpec<A>): M
     aliases: spec.aliases,
     freeForm: 'cmd',
 
+    query: commandQuery,
+
     async read(ctx, args) {
-      const paths: string[] = [];
-      if (args.creates !== undefined) paths.push(resolveIn(args.chdir, args.creates));
-      if (args.removes !== undefined) paths.push(resolveIn(args.chdir, args.removes));
-      if (paths.length === 0) return {};
-      const facts = await readPaths(ctx, paths);
+      const q = commandQuery(args);
+      if (!q) return {};
+      const facts = await readPaths(ctx, q.paths);
       const states = facts.paths.map((p) => withPlanned(p, ctx.planned));
       const state: CommandState = {};
       if (args.creates !== undefined) state.creates = states.shift();

@@ -10,7 +10,7 @@ import type { Effect } from '../engine/planned.js';
 import type { Change, FileDiff } from '../engine/result.js';
 import { reveal, type Secret } from '../engine/secret.js';
 import { PutError } from '../engine/connection/shell_connection.js';
-import { modeText, type PathState, readPaths, withPlanned, withPlannedParent } from './facts/path.js';
+import { modeText, type PathQuery, type PathState, readPaths, withPlanned, withPlannedParent } from './facts/path.js';
 import { article, attributeSteps, checkMode, defaultMode, describeAttrs, isDirectory, requireDirectory, resolveMode, runSteps, type Step } from './file.js';
 
 /** The options copy and template share. */
@@ -68,13 +68,18 @@ function isBinary(bytes: Buffer): boolean {
   return bytes.length > DIFF_LIMIT || bytes.includes(0);
 }
 
+/** What copy and template stat: dest, its parent and dest/<name> (for a dest that is a directory), with checksums. */
+export function copyQuery(rawDest: string, name: string | undefined): PathQuery {
+  const dest = rawDest.length > 1 ? rawDest.replace(/\/+$/, '') : rawDest;
+  return { paths: [dest, posix.dirname(dest), ...(name !== undefined ? [posix.join(dest, name)] : [])], checksum: true };
+}
+
 /** One round trip for dest, its parent and dest/<name>; a second (get) only for --diff of a changed file. */
 export async function readCopy(ctx: ModuleContext, opts: CopyOptions, wanted: Wanted): Promise<CopyState> {
   const asDir = opts.dest.endsWith('/');
-  const dest = opts.dest.length > 1 ? opts.dest.replace(/\/+$/, '') : opts.dest;
-  const inDir = wanted.name !== undefined ? posix.join(dest, wanted.name) : undefined;
-  const paths = [dest, posix.dirname(dest), ...(inDir !== undefined ? [inDir] : [])];
-  const facts = await readPaths(ctx, paths, { checksum: true });
+  const q = copyQuery(opts.dest, wanted.name);
+  const [dest, , inDir] = q.paths as [string, string, string?];
+  const facts = await readPaths(ctx, q.paths, q);
   const [d, dParent, dIn] = facts.paths.map((p, i) => (i === 1 ? withPlannedParent(p, ctx.planned) : withPlanned(p, ctx.planned)));
   if (!d || !dParent) throw new ModuleError(`no state read for ${dest}`);
   const intoDir = asDir || isDirectory(d);
@@ -239,6 +244,10 @@ export function readControllerFile(ctx: ModuleContext, kind: 'files' | 'template
 export const copy: Module<CopyArgs, CopyState> = {
   name: 'copy',
   aliases: ['ansible.builtin.copy'],
+
+  query(args) {
+    return typeof args.dest === 'string' ? copyQuery(args.dest, args.src === undefined ? undefined : posix.basename(args.src)) : undefined;
+  },
 
   async read(ctx, args) {
     if ((args.content === undefined) === (args.src === undefined)) throw new ModuleError('copy needs exactly one of content: and src:');

@@ -5,7 +5,7 @@ import { ModuleError } from '../engine/errors.js';
 import type { Applied, Module, ModuleContext, Plan } from '../engine/module.js';
 import type { Effect } from '../engine/planned.js';
 import type { Change, FileDiff } from '../engine/result.js';
-import { modeText, type PathState, readPaths, type TreeEntry, withPlanned, withPlannedParent } from './facts/path.js';
+import { modeText, type PathQuery, type PathState, readPaths, type TreeEntry, withPlanned, withPlannedParent } from './facts/path.js';
 
 /** The states file: can bring a path to. */
 export type FileStateName = 'file' | 'directory' | 'link' | 'hard' | 'absent' | 'touch';
@@ -225,6 +225,13 @@ function normalize(args: FileArgs): Normalized {
   return Object.assign(Object.create(null) as Normalized, out);
 }
 
+/** What read stats: the path, its parent, the link source (link/hard) and, with recurse, what lies below. */
+function fileQuery(a: Normalized): PathQuery {
+  const paths = [a.path, posix.dirname(a.path)];
+  if ((a.state === 'link' || a.state === 'hard') && a.src !== undefined) paths.push(resolveSrc(a.path, a.src));
+  return { paths, below: a.recurse };
+}
+
 /** A link's source as the host resolves it: relative to the link's directory. */
 function resolveSrc(path: string, src: string): string {
   return src.startsWith('/') ? src : posix.join(posix.dirname(path), src);
@@ -436,12 +443,14 @@ export const file: Module<FileArgs, FileState> = {
   aliases: ['ansible.builtin.file'],
 
   /** One round trip: the path, its parent, the link source (link/hard) and, with recurse, a summary of what lies below. */
+  query(args) {
+    return fileQuery(normalize(args));
+  },
+
   async read(ctx, args) {
     const a = normalize(args);
-    const linking = a.state === 'link' || a.state === 'hard';
-    const paths = [a.path, posix.dirname(a.path)];
-    if (linking && a.src !== undefined) paths.push(resolveSrc(a.path, a.src));
-    const facts = await readPaths(ctx, paths, { below: a.recurse });
+    const q = fileQuery(a);
+    const facts = await readPaths(ctx, q.paths, q);
     const [self, parent, src] = facts.paths.map((p, i) => (i === 1 ? withPlannedParent(p, ctx.planned) : withPlanned(p, ctx.planned)));
     if (!self || !parent) throw new ModuleError(`no state read for ${a.path}`);
     const state: FileState = { path: a.path, self, parent, umask: facts.umask };

@@ -1,7 +1,7 @@
 // template: render a Handlebars file on the controller, then behave exactly like copy.
 import { posix } from 'node:path';
 import type { Module } from '../engine/module.js';
-import { applyCopy, type CopyOptions, type CopyState, planCopy, readControllerFile, readCopy } from './copy.js';
+import { applyCopy, copyQuery, type CopyOptions, type CopyState, planCopy, readControllerFile, readCopy } from './copy.js';
 
 /** template's arguments: copy's options plus the template. */
 export interface TemplateArgs extends CopyOptions {
@@ -13,6 +13,10 @@ export interface TemplateArgs extends CopyOptions {
 export const template: Module<TemplateArgs, CopyState> = {
   name: 'template',
   aliases: ['ansible.builtin.template'],
+
+  query(args) {
+    return typeof args.dest === 'string' && typeof args.src === 'string' ? copyQuery(args.dest, posix.basename(args.src)) : undefined;
+  },
 
   /** Rendering happens here: it is controller-side and changes nothing, so check mode sees the real content. */
   async read(ctx, args) {

@@ -1,6 +1,7 @@
 // What running a task needs from the play around it.
 import type { Connection } from '../connection/types.js';
 import type { Reporter } from '../output/events.js';
+import type { PathReads } from '../../modules/facts/path_cache.js';
 import type { Play } from '../playbook/model.js';
 import type { HostState } from './host.js';
 import type { RunOptions } from './options.js';
@@ -18,4 +19,6 @@ export interface PlayEnv {
   hosts: ReadonlyMap<string, HostState>;
   /** Handler notifications: handler name or listen topic → hosts. */
   notify(host: HostState, names: readonly string[]): void;
+  /** Path facts read ahead (set by the play runner when absent). */
+  reads?: PathReads;
 }

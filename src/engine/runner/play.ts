@@ -15,7 +15,9 @@ import { gatherFacts } from '../facts/gather.js';
 import type { PlayEnv } from './env.js';
 import type { HostState } from './host.js';
 import { tagsSelect } from './tags.js';
-import { condsHold, registerValue, runTask, scopeFor } from './task.js';
+import { condsHold, loopLocals, registerValue, runTask, scopeFor } from './task.js';
+import { ReadAhead, upcoming } from './read_ahead.js';
+import { PathReads } from '../../modules/facts/path_cache.js';
 import { dirname, join } from 'node:path';
 
 export class PlayRunner {
@@ -27,12 +29,15 @@ export class PlayRunner {
   fatal = false;
   /** Role instances whose templated parameters were checked, per host. */
   private readonly checkedRoles = new WeakMap<RoleInstance, Set<HostState>>();
+  private readonly readAhead: ReadAhead;
 
   constructor(
     private readonly env: PlayEnv,
     private readonly hosts: HostState[],
   ) {
     this.limit = pLimit(Math.max(1, env.options.forks));
+    env.reads ??= new PathReads();
+    this.readAhead = new ReadAhead(env.reads, env, (t) => this.selected(t));
   }
 
   private active(hosts: HostState[] = this.hosts): HostState[] {
@@ -91,11 +96,11 @@ export class PlayRunner {
   }
 
   private async nodes(nodes: Node[], hosts: HostState[]): Promise<void> {
-    for (const node of nodes) {
+    for (const [i, node] of nodes.entries()) {
       if (this.stopped || this.env.options.signal?.aborted) return;
       const live = this.active(hosts);
       if (!live.length) return;
-      if (node.kind === 'task') await this.task(node, live);
+      if (node.kind === 'task') await this.task(node, live, false, () => upcoming(nodes, i));
       else if (node.kind === 'block') await this.block(node, live);
       else await this.include(node, live);
     }
@@ -116,7 +121,8 @@ export class PlayRunner {
     }
   }
 
-  private async task(task: TaskNode, allHosts: HostState[], handler = false): Promise<void> {
+  /** `ahead`: the tasks from this one on, whose path facts may be read in one round trip. */
+  private async task(task: TaskNode, allHosts: HostState[], handler = false, ahead?: () => Iterable<TaskNode>): Promise<void> {
     if (!handler && !this.selected(task)) return;
     const hosts = this.roleParamsChecked(task, allHosts);
     if (!hosts.length) return;
@@ -124,7 +130,11 @@ export class PlayRunner {
     const title = this.title(task, hosts[0] as HostState);
     this.env.reporter.event({ type: 'task_start', play: this.env.play.name, task: title, loc: `${task.loc.file}:${task.loc.line}`, handler });
     const runOn = task.inherited.runOnce ? hosts.slice(0, 1) : hosts;
-    const results = (await Promise.all(runOn.map((h) => this.limit(() => runTask(task, h, this.env))))).map((r) => (r.task === title ? r : { ...r, task: title }));
+    const run = async (h: HostState): Promise<TaskResult> => {
+      if (ahead) await this.readAhead.before(task, ahead, h);
+      return runTask(task, h, this.env);
+    };
+    const results = (await Promise.all(runOn.map((h) => this.limit(() => run(h))))).map((r) => (r.task === title ? r : { ...r, task: title }));
     const all: [HostState, TaskResult][] = runOn.map((h, i) => [h, results[i] as TaskResult]);
     if (task.inherited.runOnce) {
       const first = all[0]?.[1];
@@ -292,11 +302,7 @@ export class PlayRunner {
     if (node.loop === undefined) return [undefined];
     const items = typeof node.loop === 'string' ? renderValue(node.loop, scope, 'loop') : renderDeep(node.loop, scope, 'loop');
     if (!Array.isArray(items)) throw new ModuleError(`loop must be a list, but it gave ${items === null ? 'null' : typeof items}`);
-    return items.map((item, i) => ({
-      [node.loopVar]: item,
-      ansible_loop: { index: i + 1, index0: i, first: i === 0, last: i === items.length - 1, length: items.length },
-      ...(node.indexVar ? { [node.indexVar]: i } : {}),
-    }));
+    return items.map((item, i) => loopLocals(node, item, i, items.length));
   }
 
   /** Handlers of a role included at run time join the play's, once (a role included twice keeps one copy). */

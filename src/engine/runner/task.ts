@@ -71,12 +71,7 @@ async function runLoop(task: TaskNode, host: HostState, env: PlayEnv): Promise<T
   const results: TaskResult[] = [];
   for (const [i, item] of items.entries()) {
     if (env.options.signal?.aborted) break;
-    const local: Vars = {
-      [task.loopVar]: item,
-      ansible_loop: { index: i + 1, index0: i, first: i === 0, last: i === items.length - 1, length: items.length },
-    };
-    if (task.indexVar) local[task.indexVar] = i;
-    const scope = scopeFor(task, host, env, local);
+    const scope = scopeFor(task, host, env, loopLocals(task, item, i, items.length));
     let r: TaskResult;
     try {
       r = await runOnce(task, host, env, scope);
@@ -100,6 +95,13 @@ async function runLoop(task: TaskNode, host: HostState, env: PlayEnv): Promise<T
     durationMs: 0,
     results,
   };
+}
+
+/** The variables one loop item adds: the loop variable, ansible_loop, and the index variable if asked. */
+export function loopLocals(task: Pick<TaskNode, 'loopVar' | 'indexVar'>, item: unknown, i: number, length: number): Vars {
+  const local: Vars = { [task.loopVar]: item, ansible_loop: { index: i + 1, index0: i, first: i === 0, last: i === length - 1, length } };
+  if (task.indexVar) local[task.indexVar] = i;
+  return local;
 }
 
 function label(item: unknown): string {
@@ -152,12 +154,15 @@ async function runOnce(task: TaskNode, host: HostState, env: PlayEnv, scope: Var
     findFile: finder(task, env),
     render: (text, source) => renderText(text, scope, source),
     vars: scope,
+    reads: env.reads,
   };
   // Like Ansible: each attempt gets changed_when/failed_when, then `until` reads the result
   // (a failed attempt is retried too: `until: result is succeeded` waits for a command to pass).
   const attempts = task.until ? Math.max(1, (task.retries ?? 3) + 1) : 1;
   let r: TaskResult | undefined;
   for (let attempt = 1; attempt <= attempts; attempt++) {
+    // A retry waits for the host to change by itself: it must read afresh.
+    if (attempt > 1) env.reads?.invalidate();
     r = applyOverrides(task, scope, await readPlanApply(module, ctx, args, check, base));
     if (!task.until || r.status === 'unreachable' || r.status === 'skipped') break;
     r.data = { ...(r.data ?? {}), attempts: attempt };
@@ -189,12 +194,17 @@ async function readPlanApply(module: Module<unknown, unknown>, ctx: ModuleContex
     return { ...base, status: 'changed', changes: keepDiffs(plan.changes, ctx.diff), msg: summary(plan.changes), data };
   }
   let applied;
+  // Facts read ahead are stale once anything is applied: before (no read may start from them
+  // now) and after (a read made while applying may have seen half of it).
+  ctx.reads?.invalidate();
   try {
     applied = await module.apply(ctx, args, plan);
   } catch (e) {
     const failed = errorResult(base, e);
     if (failed.status === 'failed') plannedOnFailure.set(failed, keepDiffs(plan.changes, ctx.diff));
     return failed;
+  } finally {
+    ctx.reads?.invalidate();
   }
   const status: Status = applied.changed === false ? 'ok' : 'changed';
   return {

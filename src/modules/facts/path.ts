@@ -1,5 +1,6 @@
 // The path fact: what a host has at some paths (type, mode, owner, size, link target, sha256),
 // read in one round trip, plus the check-mode view of what earlier tasks only planned.
+import { randomBytes } from 'node:crypto';
 import { posix } from 'node:path';
 import { ModuleError } from '../../engine/errors.js';
 import type { ModuleContext } from '../../engine/module.js';
@@ -65,81 +66,176 @@ export interface PathFactOptions {
   below?: boolean;
 }
 
-// Arguments: checksum(0|1) below(0|1) path... Prints NUL-terminated fields: the umask, then per
-// path: "L <stat>" / "E <stat>" / "-", the link target, the followed stat or "-", the sha256;
-// then, with below=1, `uniq -c` lines of "type mode uid gid user group". No path is printed
-// except link targets, so any byte in a name is safe.
-export const PATH_SCRIPT = `c=$1; r=$2; shift 2
-printf '%s\\0' "$(umask)"
-f='%f %a %u %g %s %d:%i %U %G'
-for p in "$@"; do
-  if [ -L "$p" ]; then
-    s=$(stat -c "$f" -- "$p") && t=$(readlink -- "$p"; printf x) || exit 1
-    printf 'L %s\\0%s\\0' "$s" "\${t%?x}"
-    if [ -e "$p" ]; then s=$(stat -L -c "$f" -- "$p") || exit 1; printf '%s\\0' "$s"; else printf -- '-\\0'; fi
-  elif [ -e "$p" ]; then
-    s=$(stat -c "$f" -- "$p") || exit 1
-    printf 'E %s\\0\\0-\\0' "$s"
-  else
-    printf -- '-\\0\\0-\\0'
-  fi
-  if [ "$c" = 1 ] && [ -f "$p" ] && [ ! -L "$p" ]; then
-    if command -v sha256sum >/dev/null 2>&1; then h=$(sha256sum < "$p"); else h=$(shasum -a 256 < "$p"); fi || exit 1
-    printf '%s\\0' "\${h%% *}"
-  else printf '\\0'; fi
-done
-if [ "$r" = 1 ]; then
-  case $1 in -*) d=./$1 ;; *) d=$1 ;; esac
-  if [ -d "$d" ] && [ ! -L "$d" ]; then
-    printf '%s\\0' "$(find "$d" -mindepth 1 -printf '%y %m %U %G %u %g\\n' | sort | uniq -c)"
-  else printf '\\0'; fi
-fi`;
-
-/** Stat `paths` on the host in one round trip. Throws ModuleError when the host cannot say. */
-export async function readPaths(
-  ctx: Pick<ModuleContext, 'conn' | 'becomeUser'>,
-  paths: readonly string[],
-  opts: PathFactOptions = {},
-): Promise<PathFacts> {
-  const r = await ctx.conn.script(PATH_SCRIPT, [opts.checksum ? '1' : '0', opts.below ? '1' : '0', ...paths], { becomeUser: ctx.becomeUser });
-  if (r.rc !== 0) {
-    const why = r.stderr.trim() || `rc=${r.rc}`;
-    throw new ModuleError(`cannot read the state of ${paths.join(', ')}: ${why}`, r);
-  }
-  return parsePathFacts(r.stdout, paths, opts);
+/** What one task's read asks for: `read` uses it, and the runner reads several tasks' ahead at once. */
+export interface PathQuery extends PathFactOptions {
+  paths: string[];
 }
 
-/** Parse PATH_SCRIPT's output (pure; exported for tests). */
-export function parsePathFacts(stdout: string, paths: readonly string[], opts: PathFactOptions = {}): PathFacts {
-  const fields = stdout.split('\0');
-  let i = 0;
-  const next = (): string => {
-    const f = fields[i++];
-    if (f === undefined) throw new ModuleError(`unexpected path fact output (${fields.length} fields for ${paths.length} paths)`);
-    return f;
-  };
-  const umask = Number.parseInt(next().trim(), 8);
-  const out: PathState[] = [];
-  for (const path of paths) {
-    const self = next();
-    const link = next();
-    const followed = next();
-    const sha = next();
-    if (self === '-') {
-      out.push({ path, exists: false });
-      continue;
-    }
-    const state = parseStat(path, self.slice(2));
-    if (self.startsWith('L ')) {
-      state.linkTarget = link;
-      state.target = followed === '-' ? { path, exists: false } : parseStat(path, followed);
-    }
-    if (sha) state.sha256 = sha;
-    out.push(state);
+/** One path of a batched read, with the extras asked for it. */
+export interface PathAsk {
+  path: string;
+  checksum?: boolean;
+  below?: boolean;
+}
+
+/** What a batched read found at one path. */
+export interface PathEntry {
+  state: PathState;
+  /** sha256 was asked for (it is set when the path is a regular file). */
+  checksummed: boolean;
+  /** The summary below the path, when asked for ([] when it is not a directory). */
+  below?: TreeEntry[];
+}
+
+/** The answer of one batched read: one entry per distinct path, and the session's umask. */
+export interface PathBatch {
+  entries: Map<string, PathEntry>;
+  umask: number;
+}
+
+// Arguments: a separator token, then "flags path" pairs (flags: c = sha256, b = summary below, - =
+// neither). A fixed number of programs whatever the number of paths: one lstat over all of them,
+// one readlink and one stat -L over the links, one sha256sum over the files to checksum, and
+// find | sort | uniq for each summary. Each `pick` runs in a function, so "$@" there is its own
+// copy, filtered in place without forks. Sections are split by the separator; stat and sha256sum
+// print each path after its fields and NUL after it, so any byte but NUL is safe in a name.
+export const PATH_SCRIPT = `x=$1; shift
+f='%f %a %u %g %s %d:%i %U %G %n\\0'
+lstats() { n=$#; while [ "$n" -gt 0 ]; do set -- "$@" "$2"; shift 2; n=$((n-2)); done
+  [ $# -eq 0 ] || stat --printf "$f" -- "$@" 2>/dev/null; return 0; }
+links() { n=$#; while [ "$n" -gt 0 ]; do [ -L "$2" ] && set -- "$@" "$2"; shift 2; n=$((n-2)); done
+  [ $# -eq 0 ] || printf '%s\\0' "$@"; printf '%s\\0' "$x"
+  [ $# -eq 0 ] || readlink -z -- "$@" || return 1; printf '%s\\0' "$x"
+  [ $# -eq 0 ] || stat -L --printf "$f" -- "$@" 2>/dev/null; return 0; }
+sums() { n=$#; while [ "$n" -gt 0 ]; do case $1 in *c*) [ -f "$2" ] && [ ! -L "$2" ] && set -- "$@" "$2" ;; esac; shift 2; n=$((n-2)); done
+  [ $# -eq 0 ] || sha256sum -z -- "$@"; }
+below() { n=$#; while [ "$n" -gt 0 ]; do case $1 in *b*) set -- "$@" "$2" ;; esac; shift 2; n=$((n-2)); done
+  for p in "$@"; do
+    case $p in -*) d=./$p ;; *) d=$p ;; esac
+    printf '%s\\0' "$p"
+    if [ -d "$d" ] && [ ! -L "$d" ]; then find "$d" -mindepth 1 -printf '%y %m %U %G %u %g\\n' | sort | uniq -c; fi
+    printf '\\0'
+  done; }
+umask; printf '\\0%s\\0' "$x"
+lstats "$@"; printf '%s\\0' "$x"
+links "$@" || exit 1; printf '%s\\0' "$x"
+sums "$@" || exit 1; printf '%s\\0' "$x"
+below "$@"; printf '%s\\0' "$x"`;
+
+/**
+ * Stat `paths` on the host in one round trip. Throws ModuleError when the host cannot say.
+ * With `ctx.reads`, facts the runner read ahead answer without a round trip while nothing has
+ * been applied since.
+ */
+export async function readPaths(ctx: Pick<ModuleContext, 'conn' | 'becomeUser' | 'reads'>, paths: readonly string[], opts: PathFactOptions = {}): Promise<PathFacts> {
+  const cached = ctx.reads?.lookup(ctx.conn, ctx.becomeUser, paths, opts);
+  if (cached) return cached;
+  const generation = ctx.reads?.generation;
+  const batch = await readPathBatch(ctx, asks({ paths: [...paths], ...opts }));
+  if (generation !== undefined) ctx.reads?.store(ctx.conn, ctx.becomeUser, batch, generation);
+  return factsOf(batch, paths, opts);
+}
+
+/** A query as the paths of a batched read (the summary below is asked for the first path only). */
+export function asks(q: PathQuery): PathAsk[] {
+  return q.paths.map((path, i) => ({ path, checksum: q.checksum === true, below: q.below === true && i === 0 }));
+}
+
+/** Read many paths (several tasks' queries) in one round trip. */
+export async function readPathBatch(ctx: Pick<ModuleContext, 'conn' | 'becomeUser'>, list: readonly PathAsk[]): Promise<PathBatch> {
+  const flags = new Map<string, string>();
+  for (const a of list) {
+    const f = flags.get(a.path) ?? '';
+    flags.set(a.path, `${f}${a.checksum && !f.includes('c') ? 'c' : ''}${a.below && !f.includes('b') ? 'b' : ''}`);
   }
-  const facts: PathFacts = { paths: out, umask: Number.isNaN(umask) ? 0o022 : umask };
-  if (opts.below) facts.below = parseTree(next());
+  const sep = `--kiln-${randomBytes(8).toString('hex')}--`;
+  const args = [sep, ...[...flags].flatMap(([path, f]) => [f || '-', path])];
+  const r = await ctx.conn.script(PATH_SCRIPT, args, { becomeUser: ctx.becomeUser });
+  if (r.rc !== 0) {
+    const why = r.stderr.trim() || `rc=${r.rc}`;
+    throw new ModuleError(`cannot read the state of ${[...flags.keys()].join(', ')}: ${why}`, r);
+  }
+  return parsePathBatch(r.stdout, sep, flags);
+}
+
+/** Parse PATH_SCRIPT's output (pure; exported for tests). `flags`: path → what was asked ("c", "b"). */
+export function parsePathBatch(stdout: string, sep: string, flags: ReadonlyMap<string, string>): PathBatch {
+  const fields = stdout.split('\0');
+  const sections: string[][] = [[]];
+  for (const f of fields) {
+    if (f === sep) sections.push([]);
+    else (sections.at(-1) as string[]).push(f);
+  }
+  // umask, lstat, link paths, link targets, followed links, sha256, summaries, and the empty tail.
+  if (sections.length !== 8) throw new ModuleError(`unexpected path fact output (${sections.length - 1} of 7 sections)`);
+  const [head, lstat, linkPaths, linkTargets, followed, sums, below] = sections as [string[], string[], string[], string[], string[], string[], string[]];
+  const umask = Number.parseInt((head[0] ?? '').trim(), 8);
+  const byName = (records: string[]): Map<string, string> => {
+    const m = new Map<string, string>();
+    for (const rec of records) {
+      if (!rec) continue;
+      const at = nthSpace(rec, 8);
+      if (at < 0) throw new ModuleError(`unexpected stat output: ${JSON.stringify(rec)}`);
+      m.set(rec.slice(at + 1), rec.slice(0, at));
+    }
+    return m;
+  };
+  const stats = byName(lstat);
+  const targets = byName(followed);
+  const links = new Map<string, string>();
+  if (linkPaths.length !== linkTargets.length) throw new ModuleError(`unexpected readlink output (${linkTargets.length} targets for ${linkPaths.length} links)`);
+  linkPaths.forEach((p, i) => links.set(p, linkTargets[i] as string));
+  const hashes = new Map<string, string>();
+  for (const rec of sums) {
+    if (!rec) continue;
+    const m = /^([0-9a-f]{64}) [ *](.*)$/s.exec(rec);
+    if (!m) throw new ModuleError(`unexpected sha256sum output: ${JSON.stringify(rec)}`);
+    hashes.set(m[2] as string, m[1] as string);
+  }
+  const trees = new Map<string, TreeEntry[]>();
+  for (let i = 0; i + 1 < below.length; i += 2) trees.set(below[i] as string, parseTree(below[i + 1] as string));
+  const entries = new Map<string, PathEntry>();
+  for (const [path, f] of flags) {
+    const line = stats.get(path);
+    let state: PathState;
+    if (line === undefined) state = { path, exists: false };
+    else {
+      state = parseStat(path, line);
+      if (state.type === 'link') {
+        state.linkTarget = links.get(path) ?? '';
+        const t = targets.get(path);
+        state.target = t === undefined ? { path, exists: false } : parseStat(path, t);
+      }
+      const sha = hashes.get(path);
+      if (sha) state.sha256 = sha;
+    }
+    const entry: PathEntry = { state, checksummed: f.includes('c') };
+    if (f.includes('b')) entry.below = trees.get(path) ?? [];
+    entries.set(path, entry);
+  }
+  return { entries, umask: Number.isNaN(umask) ? 0o022 : umask };
+}
+
+/** The facts one query asks for, out of a batch (or a snapshot) holding all its paths. */
+export function factsOf(batch: PathBatch, paths: readonly string[], opts: PathFactOptions = {}): PathFacts {
+  const out: PathState[] = paths.map((p) => {
+    const e = batch.entries.get(p);
+    if (!e) throw new ModuleError(`no state read for ${p}`);
+    return structuredClone(e.state);
+  });
+  const facts: PathFacts = { paths: out, umask: batch.umask };
+  if (opts.below) facts.below = structuredClone(batch.entries.get(paths[0] as string)?.below ?? []);
   return facts;
+}
+
+/** Index of the n-th space in s (1-based), or -1. */
+function nthSpace(s: string, n: number): number {
+  let at = -1;
+  for (let k = 0; k < n; k++) {
+    at = s.indexOf(' ', at + 1);
+    if (at < 0) return -1;
+  }
+  return at;
 }
 
 function parseStat(path: string, line: string): PathState {

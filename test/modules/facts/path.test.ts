@@ -5,44 +5,41 @@ import { localConnection } from '../../../src/engine/connection/local.js';
 import type { ShellConnection } from '../../../src/engine/connection/shell_connection.js';
 import { ModuleError } from '../../../src/engine/errors.js';
 import { PlannedState } from '../../../src/engine/planned.js';
-import { modeText, parentOf, parsePathFacts, readPaths, withPlanned } from '../../../src/modules/facts/path.js';
+import { modeText, parentOf, parsePathBatch, readPaths, withPlanned } from '../../../src/modules/facts/path.js';
 import { counting, removeDir, tempDir } from '../helpers.js';
 
 describe('path fact: parsing', () => {
-  it('parses a file, a link, a dangling link and a missing path from canned output', () => {
-    const out = [
-      '0027',
-      'E 81a4 640 0 4 12 2049:77 root adm',
-      '',
-      '-',
-      'abc123',
-      'L a1ff 777 0 0 5 2049:78 root root',
-      '../x y',
-      '41ed 755 33 33 4096 2049:80 www-data www-data',
-      '',
-      'L a1ff 777 0 0 7 2049:79 root root',
-      'nowhere',
-      '-',
-      '',
-      '-',
-      '',
-      '-',
-      '',
-      '',
-    ].join('\0');
-    const f = parsePathFacts(out, ['/a', '/l', '/d', '/m']);
-    assert.equal(f.umask, 0o027);
-    assert.deepEqual(f.paths[0], { path: '/a', exists: true, type: 'file', mode: 0o640, uid: 0, gid: 4, size: 12, inode: '2049:77', owner: 'root', group: 'adm', sha256: 'abc123' });
-    assert.equal(f.paths[1]?.type, 'link');
-    assert.equal(f.paths[1]?.linkTarget, '../x y');
-    assert.equal(f.paths[1]?.target?.type, 'directory');
-    assert.equal(f.paths[1]?.target?.owner, 'www-data');
-    assert.equal(f.paths[2]?.target?.exists, false);
-    assert.deepEqual(f.paths[3], { path: '/m', exists: false });
+  const sep = '--kiln-0123456789abcdef--';
+  const canned = (sections: string[][]): string => [...sections.flatMap((s, i) => (i === 0 ? s : [sep, ...s])), sep, ''].join('\0');
+
+  it('parses files, links, a dangling link and a missing path from canned output, by name', () => {
+    const out = canned([
+      ['0027\n'],
+      ['81a4 640 0 4 12 2049:77 root adm /a', 'a1ff 777 0 0 5 2049:78 root root /l', 'a1ff 777 0 0 7 2049:79 root root /d', '41ed 755 33 33 4096 2049:80 www-data www-data /with space'],
+      ['/l', '/d'],
+      ['../x y', 'nowhere'],
+      ['41ed 755 33 33 4096 2049:80 www-data www-data /l'],
+      [`${'ab'.repeat(32)}  /a`],
+      [],
+    ]);
+    const b = parsePathBatch(out, sep, new Map([['/a', 'c'], ['/l', '-'], ['/d', 'c'], ['/m', '-'], ['/with space', 'b']]));
+    assert.equal(b.umask, 0o027);
+    assert.deepEqual(b.entries.get('/a'), { state: { path: '/a', exists: true, type: 'file', mode: 0o640, uid: 0, gid: 4, size: 12, inode: '2049:77', owner: 'root', group: 'adm', sha256: 'ab'.repeat(32) }, checksummed: true });
+    const l = b.entries.get('/l')?.state;
+    assert.equal(l?.type, 'link');
+    assert.equal(l?.linkTarget, '../x y');
+    assert.equal(l?.target?.type, 'directory');
+    assert.equal(l?.target?.owner, 'www-data');
+    assert.equal(b.entries.get('/d')?.state.target?.exists, false);
+    assert.deepEqual(b.entries.get('/m'), { state: { path: '/m', exists: false }, checksummed: false });
+    assert.equal(b.entries.get('/with space')?.state.type, 'directory');
+    assert.deepEqual(b.entries.get('/with space')?.below, [], 'a summary asked for but not printed is empty');
   });
 
   it('fails with a ModuleError on truncated output rather than guessing', () => {
-    assert.throws(() => parsePathFacts('0022\0-\0', ['/a']), ModuleError);
+    assert.throws(() => parsePathBatch(`0022\0${sep}\0`, sep, new Map([['/a', '-']])), ModuleError);
+    const noTarget = canned([['0022'], ['a1ff 777 0 0 5 2049:78 root root /l'], ['/l'], [], [], [], []]);
+    assert.throws(() => parsePathBatch(noTarget, sep, new Map([['/l', '-']])), /readlink/);
   });
 
   it('formats modes as four octal digits', () => {
