@@ -50,7 +50,7 @@ async function bundleCli(outdir: string): Promise<void> {
 
 /** Make each precompiled validator self-contained (ajv's runtime helpers inlined): one file to read. */
 async function bundleValidators(files: string[]): Promise<void> {
-  await build({ entryPoints: files, outdir: precompiledDir(), outbase: precompiledDir(), allowOverwrite: true, bundle: true, format: 'cjs', platform: 'node', target: 'node20', outExtension: { '.js': '.cjs' }, logLevel: 'warning' });
+  await build({ entryPoints: files, outdir: precompiledDir(), outbase: precompiledDir(), allowOverwrite: true, bundle: true, format: 'cjs', platform: 'node', target: 'node20', minifyWhitespace: true, outExtension: { '.js': '.cjs' }, logLevel: 'warning' });
 }
 
 async function main(): Promise<void> {

@@ -19,7 +19,7 @@ let ajv: Ajv2020 | undefined;
 const compiled = new Map<string, ValidateFunction>();
 
 /** The ajv options every kiln schema is compiled with (at run time and ahead of time). */
-export const AJV_OPTIONS: Options = { allErrors: true, strict: true, strictRequired: false, allowUnionTypes: true, verbose: true };
+export const AJV_OPTIONS: Options = { allErrors: true, strict: true, strictRequired: false, allowUnionTypes: true, verbose: true, inlineRefs: false };
 
 /** A fresh ajv with kiln's keywords and every schema added. */
 export function newAjv(extra: Options = {}): Ajv2020 {
