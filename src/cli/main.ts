@@ -1,12 +1,10 @@
 #!/usr/bin/env node
 // kiln's command line. The only place that turns errors into exit codes.
-import { readFileSync } from 'node:fs';
 import { Command, CommanderError, Option } from 'commander';
 import { EXIT } from '../engine/exit_codes.js';
 import { KilnError } from '../engine/errors.js';
+import { packageJson } from '../engine/paths.js';
 // Each subcommand's code is imported when it runs: start-up pays only for what is used.
-
-const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
 
 const collect = (v: string, prev: string[]): string[] => [...prev, v];
 const verbosity = (_v: string, prev: number): number => prev + 1;
@@ -14,7 +12,7 @@ const verbosity = (_v: string, prev: number): number => prev + 1;
 function program(): Command {
   const p = new Command('kiln')
     .description('A declarative configuration engine: Ansible playbooks, validated by JSON Schema, converged fast.')
-    .version(pkg.version, '--version')
+    .version(packageJson().version, '--version')
     .exitOverride()
     .showHelpAfterError('(run kiln --help for usage)')
     .configureOutput({ writeErr: (s) => process.stderr.write(s) });

@@ -1,30 +1,34 @@
-// `npm run build`: compile every schema ahead of time with ajv's standalone code, so start-up
-// skips ajv's compiler (about 250 ms). registry.ts uses the result only while the schemas match.
-import { writeFileSync, renameSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+// `npm run build`: compile every schema ahead of time with ajv's standalone code, one file per
+// schema, so start-up skips ajv's compiler (about 250 ms) and loads only the schemas it uses.
+// registry.ts uses a file only while the schemas (and ajv options) match the digest inside it.
+import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
+import type { Ajv2020 } from 'ajv/dist/2020.js';
 import standalone from 'ajv/dist/standalone/index.js';
-import { newAjv, schemaFiles, schemaId, schemasDigest } from './registry.js';
+import { newAjv, precompiledFile, schemaFiles, schemaId, schemasDigest } from './registry.js';
 
-/** The CommonJS source of every validator, keyed by schema path, plus the schemas' digest. */
-export function precompiledSource(): string {
-  const ajv = newAjv({ code: { source: true, esm: false } });
-  const refs: Record<string, string> = {};
-  for (const f of schemaFiles()) refs[f] = schemaId(f);
+/** The CommonJS source of one schema's validator: `module.exports = { digest, validate }`. */
+export function precompiledSource(rel: string, digest = schemasDigest(), ajv = sourceAjv()): string {
   // The CommonJS module's export is the function itself; its typings describe it as `.default`.
   const fn = ((standalone as unknown as { default?: typeof standalone.default }).default ?? standalone) as typeof standalone.default;
-  const code = fn(ajv, refs);
-  // standaloneCode exports each validator under its key; wrap them with the digest.
-  return `${code}\nmodule.exports = { digest: ${JSON.stringify(schemasDigest())}, validators: module.exports };\n`;
+  const code = fn(ajv, { validate: schemaId(rel) });
+  return `${code}\nmodule.exports = { digest: ${JSON.stringify(digest)}, validate: module.exports.validate };\n`;
 }
 
-/** Write compiled.cjs beside this module (atomically). */
-export function writePrecompiled(): string {
-  const target = fileURLToPath(new URL('./compiled.cjs', import.meta.url));
-  writeFileSync(`${target}.tmp`, precompiledSource());
-  renameSync(`${target}.tmp`, target);
-  return target;
+/** An ajv that keeps the generated code, which standalone needs. */
+function sourceAjv(): Ajv2020 {
+  return newAjv({ code: { source: true, esm: false } });
 }
 
-if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
-  process.stdout.write(`kiln: precompiled schemas into ${writePrecompiled()}\n`);
+/** Write every schema's validator (each atomically) where registry.ts looks; returns the files. */
+export function writePrecompiled(): string[] {
+  const digest = schemasDigest();
+  const ajv = sourceAjv();
+  return schemaFiles().map((rel) => {
+    const target = precompiledFile(rel);
+    mkdirSync(dirname(target), { recursive: true });
+    writeFileSync(`${target}.tmp`, precompiledSource(rel, digest, ajv));
+    renameSync(`${target}.tmp`, target);
+    return target;
+  });
 }

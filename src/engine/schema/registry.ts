@@ -1,23 +1,25 @@
 // One ajv instance for every schema in schemas/, compiled lazily and cached. `npm run build`
-// also compiles them ahead of time (precompile.ts), which start-up uses while the schemas match.
+// also compiles each schema ahead of time (precompile.ts) into its own file, which a built kiln
+// loads, one schema at a time, while the schemas match.
 import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import type { Ajv2020, Options, ValidateFunction } from 'ajv/dist/2020.js';
+import { packagePath } from '../paths.js';
 
 // ajv's compiler is loaded only when something must be compiled at run time: precompiled
 // validators need just its small runtime helpers.
 const requireHere = createRequire(import.meta.url);
 
-/** The schemas/ folder of the package (same depth from src/ and dist/). */
-export const SCHEMA_DIR = fileURLToPath(new URL('../../../schemas/', import.meta.url));
+/** The schemas/ folder of the package, with a trailing slash. */
+export const SCHEMA_DIR = `${packagePath('schemas')}/`;
 
 let ajv: Ajv2020 | undefined;
 const compiled = new Map<string, ValidateFunction>();
 
 /** The ajv options every kiln schema is compiled with (at run time and ahead of time). */
-export const AJV_OPTIONS: Options = { allErrors: true, strict: true, strictRequired: false, allowUnionTypes: true, verbose: true };
+export const AJV_OPTIONS: Options = { allErrors: true, strict: true, strictRequired: false, allowUnionTypes: true, verbose: true, inlineRefs: false };
 
 /** A fresh ajv with kiln's keywords and every schema added. */
 export function newAjv(extra: Options = {}): Ajv2020 {
@@ -32,25 +34,34 @@ export function newAjv(extra: Options = {}): Ajv2020 {
   return a;
 }
 
-/** A digest of every schema's text: precompiled validators are used only when it matches. */
+/** A digest of every schema's text and the options: precompiled validators are used only when it matches. */
 export function schemasDigest(): string {
-  const h = createHash('sha256');
+  const h = createHash('sha256').update(JSON.stringify(AJV_OPTIONS)).update('\0');
   for (const f of schemaFiles()) h.update(f).update('\0').update(readFileSync(SCHEMA_DIR + f)).update('\0');
   return h.digest('hex');
 }
 
-const PRECOMPILED = fileURLToPath(new URL('./compiled.cjs', import.meta.url));
-let precompiled: Record<string, ValidateFunction> | null | undefined;
+/** Where `npm run build` writes the precompiled validators. */
+export function precompiledDir(): string {
+  return packagePath('dist', 'validators');
+}
+
+/** The precompiled file of a schema: "modules/copy.schema.json" → …/modules/copy.schema.cjs. */
+export function precompiledFile(rel: string): string {
+  return `${precompiledDir()}/${rel.replace(/\.json$/, '.cjs')}`;
+}
+
+// Only a built kiln uses them: the sources (tsx) always compile, so they judge by themselves.
+const BUILT = fileURLToPath(import.meta.url).startsWith(`${packagePath('dist')}/`);
+let digest: string | undefined;
 
 function ahead(rel: string): ValidateFunction | undefined {
-  if (precompiled === undefined) {
-    precompiled = null;
-    if (existsSync(PRECOMPILED)) {
-      const mod = requireHere(PRECOMPILED) as { digest: string; validators: Record<string, ValidateFunction> };
-      if (mod.digest === schemasDigest()) precompiled = mod.validators;
-    }
-  }
-  return precompiled?.[rel];
+  if (!BUILT) return undefined;
+  const file = precompiledFile(rel);
+  if (!existsSync(file)) return undefined;
+  const mod = requireHere(file) as { digest: string; validate: ValidateFunction };
+  digest ??= schemasDigest();
+  return mod.digest === digest ? mod.validate : undefined;
 }
 
 function instance(): Ajv2020 {
@@ -58,7 +69,6 @@ function instance(): Ajv2020 {
   ajv = newAjv();
   return ajv;
 }
-
 
 /** Every schema file, relative to schemas/ ("playbook.schema.json", "modules/copy.schema.json"). */
 export function schemaFiles(): string[] {
@@ -88,7 +98,10 @@ export function schemaId(rel: string): string {
 /** The compiled validator for a schema path under schemas/ ("modules/copy.schema.json"). */
 export function validatorFor(rel: string): ValidateFunction {
   let v = compiled.get(rel);
-  if (!v) v = ahead(rel);
+  if (!v) {
+    v = ahead(rel);
+    if (v) compiled.set(rel, v);
+  }
   if (!v) {
     const found = instance().getSchema(schemaId(rel));
     if (!found) throw new Error(`no schema ${rel} under ${SCHEMA_DIR}`);

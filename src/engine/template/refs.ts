@@ -1,6 +1,7 @@
 // Static analysis of templates: which variables a string reads, for validation before any run.
-import Handlebars from 'handlebars';
+import handlebars from './handlebars.cjs';
 import { GUARDING_HELPERS, HELPER_NAMES } from './helpers.js';
+import { simpleParts } from './simple.js';
 
 type AST = hbs.AST.Node;
 
@@ -13,7 +14,10 @@ export interface TemplateRef {
 /** Root variable names a template string reads. Throws Handlebars' parse error on bad syntax. */
 export function templateRefs(text: string): TemplateRef[] {
   if (!text.includes('{{')) return [];
-  const ast = Handlebars.parse(text);
+  // Plain substitutions read their first segment, unguarded: what the walk below finds in them.
+  const simple = simpleParts(text);
+  if (simple) return simple.flatMap((p) => (typeof p === 'string' ? [] : [{ name: p[0] as string, guarded: false }]));
+  const ast = handlebars().parse(text);
   const out: TemplateRef[] = [];
   walkProgram(ast, out, false);
   return out;

@@ -1,15 +1,32 @@
 // Handlebars rendering for every string value and template file: strict, never HTML-escaped,
 // and type-preserving when a string is one whole expression ("{{ port }}" stays a number).
-import Handlebars from 'handlebars';
+// Plain substitutions are rendered without Handlebars (simple.ts), with the same results.
+import type Handlebars from 'handlebars';
 import { TemplateError } from '../errors.js';
 import { isSecret } from '../secret.js';
+import handlebars from './handlebars.cjs';
 import { HELPERS } from './helpers.js';
+import { simpleParts, type SimplePart } from './simple.js';
 
-const hb = Handlebars.create();
-for (const [name, fn] of Object.entries(HELPERS)) hb.registerHelper(name, fn as Handlebars.HelperDelegate);
+let hb: typeof Handlebars | undefined;
+
+/** kiln's Handlebars environment: its own helpers, created on first use. */
+export function environment(): typeof Handlebars {
+  if (hb) return hb;
+  hb = handlebars().create();
+  for (const [name, fn] of Object.entries(HELPERS)) hb.registerHelper(name, fn as Handlebars.HelperDelegate);
+  return hb;
+}
 
 const OPTIONS: CompileOptions = { noEscape: true, strict: true, preventIndent: true };
-const compiled = new Map<string, Handlebars.TemplateDelegate>();
+const RUNTIME: RuntimeOptions = { allowProtoPropertiesByDefault: false, allowProtoMethodsByDefault: false };
+
+/** A template, by its text: the parts of a simple one, and Handlebars' code once it was needed. */
+interface Compiled {
+  simple?: SimplePart[];
+  full?: Handlebars.TemplateDelegate;
+}
+const compiled = new Map<string, Compiled>();
 
 type Vars = Readonly<Record<string, unknown>>;
 
@@ -18,23 +35,68 @@ export function isTemplated(s: string): boolean {
   return s.includes('{{');
 }
 
-function compile(text: string): Handlebars.TemplateDelegate {
+function compile(text: string): Compiled {
   let t = compiled.get(text);
   if (!t) {
-    t = hb.compile(text, OPTIONS);
+    const simple = simpleParts(text);
+    t = simple ? { simple } : { full: environment().compile(text, OPTIONS) };
     compiled.set(text, t);
   }
   return t;
 }
 
-const RUNTIME: RuntimeOptions = { allowProtoPropertiesByDefault: false, allowProtoMethodsByDefault: false };
+/**
+ * A simple template's text, exactly as Handlebars' generated code makes it: `'' + (p1 + p2 ...)`
+ * with null/undefined as "" (so `{{a}}{{b}}` adds two numbers, as there). Whenever Handlebars
+ * would do more than read an own property (missing variable, inherited property, function,
+ * non-object parent), returns undefined and the caller asks Handlebars, for its result or error.
+ */
+function substitute(parts: readonly SimplePart[], vars: Vars): string | undefined {
+  let acc: unknown;
+  for (const [i, part] of parts.entries()) {
+    let v: unknown;
+    if (typeof part === 'string') v = part;
+    else {
+      let node: unknown = vars;
+      for (const seg of part) {
+        if (node === null || typeof node !== 'object' || !Object.hasOwn(node, seg)) return undefined;
+        node = (node as Record<string, unknown>)[seg];
+      }
+      if (typeof node === 'function') return undefined;
+      v = node ?? '';
+    }
+    // `+` on purpose: the same coercions (and numeric addition) as Handlebars' code.
+    acc = i === 0 ? v : (acc as string) + (v as string);
+  }
+  return '' + (acc as string);
+}
+
+function run(text: string, vars: Vars): string {
+  const t = compile(text);
+  if (t.simple) {
+    const out = substitute(t.simple, vars);
+    if (out !== undefined) return out;
+  }
+  // Handlebars decides the rest: the same result, or the same error, as without the fast path.
+  t.full ??= environment().compile(text, OPTIONS);
+  return t.full(vars, RUNTIME);
+}
 
 /** Render text to a string. Undefined variables throw TemplateError naming them. */
 export function renderText(text: string, vars: Vars, source = 'template'): string {
+  return renderWith(run, text, vars, source);
+}
+
+/** renderText through Handlebars alone: the reference the fast path is tested against. */
+export function renderTextByHandlebars(text: string, vars: Vars, source = 'template'): string {
+  return renderWith((t, v) => environment().compile(t, OPTIONS)(v, RUNTIME), text, vars, source);
+}
+
+function renderWith(render: (text: string, vars: Vars) => string, text: string, vars: Vars, source: string): string {
   if (!isTemplated(text)) return text;
   jinjaCheck(text, source);
   try {
-    return compile(text)(vars, RUNTIME);
+    return render(text, vars);
   } catch (e) {
     throw toTemplateError(e, text, source);
   }
