@@ -1,7 +1,8 @@
 // Static checks after loading: undefined variables, unknown handlers, bad templates.
 // They run before any host is contacted.
 import { closest, distance } from 'fastest-levenshtein';
-import Handlebars from 'handlebars';
+import handlebars from '../template/handlebars.cjs';
+import { simpleParts } from '../template/simple.js';
 import { Problem, type Loc } from '../errors.js';
 import { ConditionSyntaxError, parseCondition, variableRefs } from '../expr/parse.js';
 import { valueLocOf } from '../load/locations.js';
@@ -292,6 +293,8 @@ type HbNode = hbs.AST.Node;
 
 /** Calls like {{uppercase name}}: with arguments, the first word must be a helper. */
 function unknownHelpers(text: string): { name: string; fix: string }[] {
+  // Plain substitutions call no helper, and need no parser.
+  if (simpleParts(text)) return [];
   const found = new Map<string, string>();
   const known = [...HELPER_NAMES];
   const call = (n: { path: hbs.AST.PathExpression | hbs.AST.Expression; params: hbs.AST.Expression[]; hash?: hbs.AST.Hash }): void => {
@@ -330,6 +333,6 @@ function unknownHelpers(text: string): { name: string; fix: string }[] {
         return;
     }
   };
-  visit(Handlebars.parse(text));
+  visit(handlebars().parse(text));
   return [...found].map(([name, fix]) => ({ name, fix }));
 }
