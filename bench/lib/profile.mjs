@@ -1,8 +1,28 @@
 // Where kiln's time goes: run one command under `node --cpu-prof` and boil the profile down to a
 // few buckets (module loading, waiting, GC, each package, each area of kiln) and the top functions.
-import { mkdirSync, readFileSync, readdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync } from 'node:fs';
+import { SourceMap } from 'node:module';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { measure } from './proc.mjs';
+
+// kiln's dist/ is a bundle: a frame's file and line say only which chunk. Its source map says
+// which source (src/engine/..., node_modules/yaml/...) the code came from.
+const maps = new Map();
+function sourceOf(frame) {
+  if (!frame.url.startsWith('file://') || !frame.url.includes('/dist/')) return undefined;
+  const file = fileURLToPath(frame.url);
+  if (!maps.has(file)) maps.set(file, existsSync(`${file}.map`) ? new SourceMap(JSON.parse(readFileSync(`${file}.map`, 'utf8'))) : null);
+  const entry = maps.get(file)?.findEntry(frame.lineNumber, frame.columnNumber);
+  if (!entry?.originalSource) return undefined;
+  return { path: entry.originalSource.replace(/^(\.\.\/)+/, ''), line: (entry.originalLine ?? 0) + 1 };
+}
+
+/** The frame's file as a source path (src/..., node_modules/...) where a source map says it. */
+function urlOf(frame) {
+  const src = sourceOf(frame);
+  return src ? `/${src.path}` : frame.url;
+}
 
 /** The bucket of one stack: module loading wins over whatever code the loader was running. */
 function bucketOf(stack) {
@@ -21,11 +41,11 @@ function bucketOf(stack) {
     default:
       break;
   }
-  const u = leaf.url;
+  const u = urlOf(leaf);
   const nm = /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(u);
   if (nm) return `package ${nm[1]}`;
-  const dist = /\/dist\/(engine\/[^/]+|modules|cli)\//.exec(u);
-  if (dist) return `kiln ${dist[1]}`;
+  const own = /\/(?:dist|src)\/(engine\/[^/]+|modules|cli)\//.exec(u);
+  if (own) return `kiln ${own[1]}`;
   if (u.startsWith('node:')) return 'node core (fs, streams, child_process, net)';
   return 'native (fs, crypto, zlib calls)';
 }
@@ -51,7 +71,9 @@ export function summariseProfile(file) {
     buckets.set(b, (buckets.get(b) ?? 0) + ms);
     const leaf = stack[0];
     if (!leaf.functionName.startsWith('(')) {
-      const name = `${leaf.functionName || '(top level)'} ${shortUrl(leaf.url)}:${leaf.lineNumber + 1}`;
+      const src = sourceOf(leaf);
+      const where = src ? `${src.path.replace(/^node_modules\//, '')}:${src.line}` : `${shortUrl(leaf.url)}:${leaf.lineNumber + 1}`;
+      const name = `${leaf.functionName || '(top level)'} ${where}`;
       functions.set(name, (functions.get(name) ?? 0) + ms);
     }
   });
