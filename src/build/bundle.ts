@@ -1,0 +1,96 @@
+// The built CLI: two CommonJS bundles run through node:vm with a V8 code cache (src/cli/bundles.ts),
+// and main.js, the small ES module that loads them. The engine bundle is loaded only when a
+// subcommand runs, so `kiln --help` and `--version` stay small.
+import { chmodSync } from 'node:fs';
+import { basename, dirname, join, resolve } from 'node:path';
+import { build, type BuildOptions, type Plugin } from 'esbuild';
+import { packagePath } from '../engine/paths.js';
+import type { BundleNames } from '../cli/bundles.js';
+
+const SUBCOMMANDS = /^\.\/(play|validate|inventory|doc|facts|role_init)\.js$/;
+const SHARED: Record<string, string> = { 'errors.js': 'errors', 'exit_codes.js': 'exitCodes', 'paths.js': 'paths' };
+
+/**
+ * Handlebars requires source-map only to map templates compiled with a srcName, which kiln never
+ * passes; without it, it builds code with its own string builder (as in browsers). Leaving it out
+ * drops 60 kB that every template compile would otherwise load.
+ */
+const noSourceMap: Plugin = {
+  name: 'kiln-no-source-map',
+  setup(b) {
+    b.onResolve({ filter: /^source-map$/ }, () => ({ path: 'source-map', namespace: 'kiln-empty' }));
+    b.onLoad({ filter: /.*/, namespace: 'kiln-empty' }, () => ({ contents: 'module.exports = {};', loader: 'js' }));
+  },
+};
+
+/** In the cli bundle, program.ts's `import('./play.js')` … take the module from the engine bundle. */
+const engineLink: Plugin = {
+  name: 'kiln-engine-link',
+  setup(b) {
+    b.onResolve({ filter: SUBCOMMANDS }, (a) => (a.importer.endsWith(join('src', 'cli', 'program.ts')) ? { path: SUBCOMMANDS.exec(a.path)![1]!, namespace: 'kiln-engine' } : undefined));
+    b.onLoad({ filter: /.*/, namespace: 'kiln-engine' }, (a) => ({ contents: `module.exports = __kilnLink().${a.path};`, loader: 'js' }));
+  },
+};
+
+/** In the engine bundle, the modules the cli bundle shares (its error classes above all). */
+const sharedLink: Plugin = {
+  name: 'kiln-shared-link',
+  setup(b) {
+    const dir = packagePath('src', 'engine');
+    b.onResolve({ filter: /^\.\.?\/.*(errors|exit_codes|paths)\.js$/ }, (a) => {
+      const file = resolve(a.resolveDir, a.path);
+      const name = dirname(file) === dir ? SHARED[basename(file)] : undefined;
+      return name ? { path: name, namespace: 'kiln-shared' } : undefined;
+    });
+    b.onLoad({ filter: /.*/, namespace: 'kiln-shared' }, (a) => ({ contents: `module.exports = __kilnLink().${a.path};`, loader: 'js' }));
+  },
+};
+
+const COMMON: BuildOptions = {
+  absWorkingDir: packagePath(),
+  bundle: true,
+  platform: 'node',
+  target: 'node20',
+  sourcemap: 'linked',
+  sourcesContent: false,
+  logLevel: 'warning',
+  metafile: true,
+};
+
+/** One CommonJS bundle named NAME-HASH.cjs; returns its file name and the sources it holds. */
+async function cjsBundle(outdir: string, name: string, entry: string, plugins: Plugin[]): Promise<{ file: string; inputs: string[] }> {
+  const r = await build({
+    ...COMMON,
+    entryPoints: { [name]: packagePath('src', 'cli', entry) },
+    entryNames: '[name]-[hash]',
+    outdir,
+    format: 'cjs',
+    outExtension: { '.js': '.cjs' },
+    // ssh2 loads optional native code (cpu-features, sshcrypto.node) by path; it stays a package.
+    external: ['ssh2'],
+    plugins: [noSourceMap, ...plugins],
+    // node:vm runs a Script without a dynamic-import hook: no import() may be left.
+    supported: { 'dynamic-import': false },
+    // The bundles find the package (schemas/, validators) from where they are.
+    define: { 'import.meta.url': '__kilnUrl' },
+    banner: { js: "var __kilnUrl = require('node:url').pathToFileURL(__filename).href;" },
+  });
+  const out = Object.keys(r.metafile!.outputs).find((f) => f.endsWith('.cjs'));
+  if (!out) throw new Error(`kiln: esbuild wrote no ${name} bundle`);
+  return { file: basename(out), inputs: Object.keys(r.metafile!.inputs) };
+}
+
+// kiln's own sources the cli bundle may hold: a module in both bundles would be two modules (two
+// KilnError classes, two caches), so anything else must come through __kilnLink.
+const CLI_SOURCES = new Set(['src/cli/cli_entry.ts', 'src/cli/program.ts', 'src/engine/errors.ts', 'src/engine/exit_codes.ts', 'src/engine/paths.ts']);
+
+/** Bundle the CLI into outdir; returns the bundles' names (main.js knows them too). */
+export async function bundleCli(outdir: string): Promise<BundleNames> {
+  const cli = await cjsBundle(outdir, 'cli', 'cli_entry.ts', [engineLink]);
+  const extra = cli.inputs.filter((f) => f.startsWith('src/') && !CLI_SOURCES.has(f));
+  if (extra.length) throw new Error(`kiln: the cli bundle would also hold ${extra.join(', ')}: import it lazily from a subcommand, or share it (bundle.ts)`);
+  const names: BundleNames = { cli: cli.file, engine: (await cjsBundle(outdir, 'engine', 'engine_entry.ts', [sharedLink])).file };
+  await build({ ...COMMON, entryPoints: [packagePath('src', 'cli', 'launch.ts')], outfile: join(outdir, 'main.js'), format: 'esm', define: { KILN_BUNDLES: JSON.stringify(names) } });
+  chmodSync(join(outdir, 'main.js'), 0o755);
+  return names;
+}

@@ -1,0 +1,145 @@
+// kiln's command line: the commands, and the only place that turns errors into exit codes.
+import { Command, CommanderError, Option } from 'commander';
+import { EXIT } from '../engine/exit_codes.js';
+import { KilnError } from '../engine/errors.js';
+import { packageJson } from '../engine/paths.js';
+// Each subcommand's code is imported when it runs: start-up pays only for what is used.
+
+const collect = (v: string, prev: string[]): string[] => [...prev, v];
+const verbosity = (_v: string, prev: number): number => prev + 1;
+
+function program(): Command {
+  const p = new Command('kiln')
+    .description('A declarative configuration engine: Ansible playbooks, validated by JSON Schema, converged fast.')
+    .version(packageJson().version, '--version')
+    .exitOverride()
+    .showHelpAfterError('(run kiln --help for usage)')
+    .configureOutput({ writeErr: (s) => process.stderr.write(s) });
+
+  p.command('play')
+    .description('run a playbook against an inventory')
+    .argument('<playbook>', 'the playbook file')
+    .option('-i, --inventory <path>', 'inventory file, folder, script or comma list (repeatable; default: localhost)', collect, [])
+    .option('-C, --check', 'dry run: report what would change, change nothing', false)
+    .option('-D, --diff', 'show the unified diff of every changed file', false)
+    .option('-e, --extra-vars <vars>', 'extra variables: key=value, a JSON/YAML mapping, or @file.yml (repeatable)', collect, [])
+    .option('-t, --tags <tags>', 'only run tasks with these tags (comma list, repeatable)', collect, [])
+    .option('--skip-tags <tags>', 'skip tasks with these tags (comma list, repeatable)', collect, [])
+    .option('-l, --limit <pattern>', 'further limit the hosts (pattern, or @file)')
+    .addOption(new Option('-f, --forks <n>', 'hosts worked on in parallel').default(10).argParser(positiveInt('--forks')))
+    .option('--json', 'print NDJSON events (one JSON object per line) instead of text', false)
+    .option('-v, --verbose', 'more output (repeat: -vv)', verbosity, 0)
+    .option('--force-handlers', 'run notified handlers even after a task failed', false)
+    .option('--detailed-exitcodes', `exit ${EXIT.CHANGED} when the run changed (or would change) something`, false)
+    .option('--accept-new-host-keys', 'record the key of an SSH host seen for the first time (changed keys are still refused)', false)
+    .action(async (playbook: string, o: PlayOpts) => {
+      process.exitCode = await (await import('./play.js')).playCommand(playbook, o);
+    });
+
+  p.command('validate')
+    .description('check playbooks or roles without running them (no host is contacted)')
+    .argument('<paths...>', 'playbook files or role folders')
+    .option('-i, --inventory <path>', 'inventory whose variables count as defined', collect, [])
+    .option('-e, --extra-vars <vars>', 'extra variables that count as defined', collect, [])
+    .action(async (paths: string[], o: { inventory: string[]; extraVars: string[] }) => {
+      process.exitCode = await (await import('./validate.js')).validateCommand(paths, o);
+    });
+
+  p.command('inventory')
+    .description('show an inventory as Ansible does (--list JSON or --graph)')
+    .option('-i, --inventory <path>', 'inventory (repeatable)', collect, [])
+    .option('--list', 'print the inventory as dynamic-inventory JSON', false)
+    .option('--graph', 'print the group tree', false)
+    .action(async (o: { inventory: string[]; list: boolean; graph: boolean }) => {
+      process.exitCode = await (await import('./inventory.js')).inventoryCommand(o);
+    });
+
+  p.command('doc')
+    .description("print a module's arguments from its schema, like ansible-doc")
+    .argument('[module]', 'module name (omit to list modules)')
+    .action(async (m: string | undefined) => {
+      process.exitCode = (await import('./doc.js')).docCommand(m);
+    });
+
+  p.command('facts')
+    .description('gather and print the facts of a host')
+    .argument('<host>', 'an inventory host')
+    .option('-i, --inventory <path>', 'inventory (repeatable)', collect, [])
+    .action(async (host: string, o: { inventory: string[] }) => {
+      process.exitCode = await (await import('./facts.js')).factsCommand(host, o);
+    });
+
+  const role = p.command('role').description('work with roles');
+  role
+    .command('init')
+    .description('scaffold a complete role: folders, README, argument spec, test playbook')
+    .argument('<name>', 'role name (created under ./roles unless --path)')
+    .option('--path <dir>', 'folder to create the role in', 'roles')
+    .action(async (name: string, o: { path: string }) => {
+      process.exitCode = (await import('./role_init.js')).roleInitCommand(name, o.path);
+    });
+  return p;
+}
+
+export interface PlayOpts {
+  inventory: string[];
+  check: boolean;
+  diff: boolean;
+  extraVars: string[];
+  tags: string[];
+  skipTags: string[];
+  limit?: string;
+  forks: number;
+  json: boolean;
+  verbose: number;
+  forceHandlers: boolean;
+  detailedExitcodes: boolean;
+  acceptNewHostKeys: boolean;
+}
+
+function positiveInt(name: string) {
+  return (v: string): number => {
+    const n = Number(v);
+    if (!Number.isInteger(n) || n < 1) throw new CommanderErrorInvalid(`${name} must be a whole number of at least 1 (got ${JSON.stringify(v)})`);
+    return n;
+  };
+}
+
+class CommanderErrorInvalid extends CommanderError {
+  constructor(message: string) {
+    super(EXIT.USAGE, 'commander.invalidArgument', message);
+  }
+}
+
+/** Run kiln with node's argv (argv[2] onwards are kiln's arguments); sets process.exitCode. */
+export async function main(argv: string[]): Promise<void> {
+  // `kiln play --json | head`: a closed pipe ends the output quietly, not with a stack trace.
+  process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+    if (e.code === 'EPIPE') process.exit(typeof process.exitCode === 'number' ? process.exitCode : EXIT.OK);
+    throw e;
+  });
+  const p = program();
+  if (argv.length <= 2) {
+    p.outputHelp();
+    process.exitCode = EXIT.USAGE;
+    return;
+  }
+  try {
+    await p.parseAsync(argv);
+  } catch (e) {
+    if (e instanceof CommanderError) {
+      // --help and --version exit 0; everything else is a usage error.
+      process.exitCode = e.exitCode === 0 ? 0 : EXIT.USAGE;
+      if (e instanceof CommanderErrorInvalid) process.stderr.write(`error: ${e.message}\n`);
+      return;
+    }
+    if (e instanceof KilnError) {
+      process.stderr.write(`${e.message}\n`);
+      process.exitCode = e.exitCode;
+      return;
+    }
+    process.stderr.write(`kiln: internal error (a bug, please report it): ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
+    process.exitCode = EXIT.BUG;
+  }
+}
+

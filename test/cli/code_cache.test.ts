@@ -1,0 +1,46 @@
+// The built CLI runs its bundles with the V8 code cache the build wrote (src/cli/bundles.ts):
+// V8 must accept it on this node, and a cache it rejects must cost time only, never behaviour.
+import { strict as assert } from 'node:assert';
+import { spawnSync } from 'node:child_process';
+import { cpSync, mkdtempSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { cacheFile, compileBundle } from '../../src/cli/bundles.js';
+import { ROOT } from '../support/cli.js';
+
+const CLI = join(ROOT, 'dist', 'cli');
+
+function run(main: string, args: string[]): { status: number | null; stdout: string; stderr: string } {
+  const r = spawnSync(process.execPath, [main, ...args], { cwd: ROOT, encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' } });
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+describe('code cache of the built CLI', function () {
+  before(function () {
+    // The sources (tsx) have no bundles; the built ones may be stale then.
+    if (process.env['KILN_TEST_SOURCE']) this.skip();
+  });
+
+  it('has a cache for both bundles that this node accepts', () => {
+    const bundles = readdirSync(CLI).filter((f) => f.endsWith('.cjs'));
+    assert.deepEqual(bundles.map((f) => f.replace(/-\w+\.cjs$/, '')).sort(), ['cli', 'engine']);
+    for (const f of bundles) assert.equal(compileBundle(join(CLI, f), true).cachedDataRejected, false, `${cacheFile(f)} rejected or missing`);
+  });
+
+  it('runs the same without a usable cache (corrupt, or made by another node)', () => {
+    const pkg = mkdtempSync(join(tmpdir(), 'kiln-ccache-'));
+    try {
+      for (const p of ['package.json', 'schemas', join('dist', 'cli'), join('dist', 'validators')]) cpSync(join(ROOT, p), join(pkg, p), { recursive: true });
+      symlinkSync(join(ROOT, 'node_modules'), join(pkg, 'node_modules'), 'dir');
+      const caches = readdirSync(join(pkg, 'dist', 'cli')).filter((f) => f.endsWith('.ccache'));
+      assert.equal(caches.length, 2);
+      for (const f of caches) writeFileSync(join(pkg, 'dist', 'cli', f), 'not a code cache');
+      for (const args of [['doc', 'copy'], ['validate', 'no-such.yml'], ['--version']]) {
+        const want = run(join(CLI, 'main.js'), args);
+        assert.deepEqual(run(join(pkg, 'dist', 'cli', 'main.js'), args), want, args.join(' '));
+      }
+    } finally {
+      rmSync(pkg, { recursive: true, force: true });
+    }
+  });
+});
