@@ -10,8 +10,9 @@ import { measure } from './proc.mjs';
 // which source (src/engine/..., node_modules/yaml/...) the code came from.
 const maps = new Map();
 function sourceOf(frame) {
-  if (!frame.url.startsWith('file://') || !frame.url.includes('/dist/')) return undefined;
-  const file = fileURLToPath(frame.url);
+  // ES modules show as file:// URLs; the bundles compiled through node:vm as plain paths.
+  if (!frame.url.includes('/dist/') || !(frame.url.startsWith('file://') || frame.url.startsWith('/'))) return undefined;
+  const file = frame.url.startsWith('file://') ? fileURLToPath(frame.url) : frame.url;
   if (!maps.has(file)) maps.set(file, existsSync(`${file}.map`) ? new SourceMap(JSON.parse(readFileSync(`${file}.map`, 'utf8'))) : null);
   const entry = maps.get(file)?.findEntry(frame.lineNumber, frame.columnNumber);
   if (!entry?.originalSource) return undefined;

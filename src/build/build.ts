@@ -5,7 +5,7 @@ import { spawnSync } from 'node:child_process';
 import { readdirSync, renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { build } from 'esbuild';
-import { bundleCli } from './bundle.js';
+import { bundleCli, WARM } from './bundle.js';
 import { packagePath } from '../engine/paths.js';
 import { writePrecompiled } from '../engine/schema/precompile.js';
 import { precompiledDir } from '../engine/schema/registry.js';
@@ -20,7 +20,8 @@ async function bundleValidators(files: string[]): Promise<void> {
 
 /** Write the bundles' code cache from a fresh node that ran them (warm_cache.ts); its output only on failure. */
 function warmCodeCache(dir: string, bundles: string[]): void {
-  const r = spawnSync(process.execPath, [packagePath('dist', 'build', 'warm_cache.js'), dir, ...bundles], { encoding: 'utf8' });
+  const r = spawnSync(process.execPath, [join(dir, WARM), dir, ...bundles], { encoding: 'utf8' });
+  rmSync(join(dir, WARM), { force: true });
   if (r.status !== 0) throw new Error(`kiln: warming up the code cache failed (exit ${String(r.status ?? r.signal)}):\n${r.stdout}${r.stderr}`);
 }
 
@@ -32,10 +33,11 @@ async function main(): Promise<void> {
   const staging = join(DIST, '.cli');
   rmSync(staging, { recursive: true, force: true });
   const names = await bundleCli(staging);
-  warmCodeCache(staging, [names.cli, names.engine]);
-  for (const name of readdirSync(DIST)) if (!KEEP.has(name) && name !== '.cli') rmSync(join(DIST, name), { recursive: true, force: true });
   rmSync(join(DIST, 'cli'), { recursive: true, force: true });
   renameSync(staging, join(DIST, 'cli'));
+  // Warmed where it runs: the cache keeps the file names its functions were compiled from (stack traces, profiles).
+  warmCodeCache(join(DIST, 'cli'), [names.cli, names.engine]);
+  for (const name of readdirSync(DIST)) if (!KEEP.has(name)) rmSync(join(DIST, name), { recursive: true, force: true });
   process.stdout.write(`kiln: bundled dist/cli/, precompiled ${validators.length} validators into dist/validators/\n`);
 }
 

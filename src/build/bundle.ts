@@ -92,5 +92,10 @@ export async function bundleCli(outdir: string): Promise<BundleNames> {
   const names: BundleNames = { cli: cli.file, engine: (await cjsBundle(outdir, 'engine', 'engine_entry.ts', [sharedLink])).file };
   await build({ ...COMMON, entryPoints: [packagePath('src', 'cli', 'launch.ts')], outfile: join(outdir, 'main.js'), format: 'esm', define: { KILN_BUNDLES: JSON.stringify(names) } });
   chmodSync(join(outdir, 'main.js'), 0o755);
+  // The warm-up runs from the final folder (build.ts), where tsc's dist/cli/ is gone: self-contained.
+  await build({ ...COMMON, sourcemap: false, entryPoints: [packagePath('src', 'build', 'warm_cache.ts')], outfile: join(outdir, WARM), format: 'esm' });
   return names;
 }
+
+/** The warm-up script bundleCli leaves in its folder; build.ts runs it there, then removes it. */
+export const WARM = 'warm_cache.mjs';
