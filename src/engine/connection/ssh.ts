@@ -10,12 +10,15 @@ import { ConnectionError } from '../errors.js';
 import type { ConnectionSettings } from '../inventory/connection_vars.js';
 import { algorithmsForKeyType, checkHostKey, entriesFor, type HostKeyPolicy, knownHostName, readKnownHosts } from './known_hosts.js';
 import { quoteArgv } from './quote.js';
+import { type KeyOutcome, SshRunCache } from './ssh_cache.js';
 import { ShellConnection } from './shell_connection.js';
 import { expandTokens, loadSshConfig, resolveSshConfig, type SshHostConfig } from './ssh_config.js';
 import { type ShellOpener, type ShellStream, streamOf } from './stream.js';
 import type { Connection } from './types.js';
 
 const { Client, utils } = ssh2;
+
+export { SshRunCache };
 
 export interface SshOptions {
   /** Home directory for `~`, ~/.ssh/config, ~/.ssh/known_hosts and default keys (default: os.homedir()). */
@@ -33,6 +36,8 @@ export interface SshOptions {
   /** Keepalive probe interval in ms (default 15000) and how many may go unanswered (default 3). */
   keepaliveIntervalMs?: number;
   keepaliveCountMax?: number;
+  /** Files already read in this run (ssh config, known_hosts, keys); none: read them for this connection. */
+  cache?: SshRunCache;
   /** Told about ssh config lines kiln ignored (bad values, unsupported Match criteria). */
   onWarning?: (message: string) => void;
 }
@@ -64,7 +69,8 @@ const HOST_KEY_ALGORITHMS = ['ssh-ed25519', 'ecdsa-sha2-nistp256', 'ecdsa-sha2-n
 export function resolveTarget(s: ConnectionSettings, o: SshOptions = {}): SshTarget {
   const home = o.homeDir ?? homedir();
   const configFile = o.sshConfigFile === false ? undefined : (o.sshConfigFile ?? join(home, '.ssh', 'config'));
-  const config: SshHostConfig = configFile ? resolveSshConfig(loadSshConfig(configFile, home), s.host) : { identityFiles: [], warnings: [] };
+  const lines = configFile && (o.cache ? o.cache.config(configFile, home, () => loadSshConfig(configFile, home)) : loadSshConfig(configFile, home));
+  const config: SshHostConfig = lines ? resolveSshConfig(lines, s.host) : { identityFiles: [], warnings: [] };
   const localUser = safeLocalUser();
   const address = config.hostName ? expandTokens(config.hostName, { home, host: s.host, localUser }) : s.host;
   // ConnectionSettings cannot tell "port 22" from "no port given": 22 lets the config decide.
@@ -115,35 +121,37 @@ interface LoadedKeys {
   notes: string[];
 }
 
-async function loadKeys(t: SshTarget, passphrase: string | undefined): Promise<LoadedKeys> {
+async function loadKeys(t: SshTarget, passphrase: string | undefined, cache: SshRunCache | undefined): Promise<LoadedKeys> {
   const attempts: Attempt[] = [];
   const notes: string[] = [];
-  for (const file of t.identityFiles) {
-    let data: Buffer;
-    try {
-      data = await readFile(file);
-    } catch (e) {
-      // The ~/.ssh/id_* defaults are only tried when they exist, as ssh does.
-      if (t.explicitIdentities) notes.push(`key ${file}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (e as Error).message}`);
-      continue;
-    }
-    let parsed = utils.parseKey(data, passphrase);
-    if (parsed instanceof Error && passphrase !== undefined && !isEncrypted(data)) parsed = utils.parseKey(data);
-    if (parsed instanceof Error) {
-      const m = parsed.message;
-      if (/no passphrase given/i.test(m)) notes.push(`key ${file} is encrypted and no passphrase is set (kiln_private_key_passphrase)`);
-      else if (/passphrase|integrity|decrypt/i.test(m)) notes.push(`key ${file}: wrong passphrase (kiln_private_key_passphrase)`);
-      else notes.push(`key ${file} is not a private key kiln can read (${m})`);
-      continue;
-    }
-    const key: ParsedKey | undefined = Array.isArray(parsed) ? (parsed[0] as ParsedKey | undefined) : parsed;
-    if (!key || !key.isPrivateKey()) {
-      notes.push(`key ${file} holds no private key`);
-      continue;
-    }
-    attempts.push({ method: { type: 'publickey', username: t.user, key }, label: `publickey ${file}`, needs: 'publickey' });
-  }
+  const outcomes = await Promise.all(t.identityFiles.map((f) => (cache ? cache.key(f, passphrase, () => readKey(f, passphrase)) : readKey(f, passphrase))));
+  t.identityFiles.forEach((file, i) => {
+    const o = outcomes[i] as KeyOutcome;
+    if ('key' in o) attempts.push({ method: { type: 'publickey', username: t.user, key: o.key }, label: `publickey ${file}`, needs: 'publickey' });
+    // The ~/.ssh/id_* defaults are only tried when they exist, as ssh does.
+    else if (!o.unreadable || t.explicitIdentities) notes.push(o.problem);
+  });
   return { attempts, notes };
+}
+
+async function readKey(file: string, passphrase: string | undefined): Promise<KeyOutcome> {
+  let data: Buffer;
+  try {
+    data = await readFile(file);
+  } catch (e) {
+    return { problem: `key ${file}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (e as Error).message}`, unreadable: true };
+  }
+  let parsed = utils.parseKey(data, passphrase);
+  if (parsed instanceof Error && passphrase !== undefined && !isEncrypted(data)) parsed = utils.parseKey(data);
+  if (parsed instanceof Error) {
+    const m = parsed.message;
+    if (/no passphrase given/i.test(m)) return { problem: `key ${file} is encrypted and no passphrase is set (kiln_private_key_passphrase)`, unreadable: false };
+    if (/passphrase|integrity|decrypt/i.test(m)) return { problem: `key ${file}: wrong passphrase (kiln_private_key_passphrase)`, unreadable: false };
+    return { problem: `key ${file} is not a private key kiln can read (${m})`, unreadable: false };
+  }
+  const key: ParsedKey | undefined = Array.isArray(parsed) ? (parsed[0] as ParsedKey | undefined) : parsed;
+  if (!key || !key.isPrivateKey()) return { problem: `key ${file} holds no private key`, unreadable: false };
+  return { key };
 }
 
 function isEncrypted(data: Buffer): boolean {
@@ -197,7 +205,7 @@ class SshLink {
     const dest = `${t.user}@${knownHostName(t.address, t.port)}`;
     const fail = (msg: string): ConnectionError => new ConnectionError(s.name, `cannot connect to ${dest}: ${msg}`);
 
-    const keys = await loadKeys(t, s.privateKeyPassphrase);
+    const keys = await loadKeys(t, s.privateKeyPassphrase, o.cache);
     const attempts = [...keys.attempts];
     if (t.useAgent) attempts.push({ method: { type: 'agent', username: t.user, agent: t.useAgent }, label: `ssh-agent (${t.useAgent})`, needs: 'publickey' });
     if (s.password !== undefined) {
@@ -225,7 +233,7 @@ class SshLink {
     let knownTypes: string[] = [];
     if (t.policy !== 'off') {
       try {
-        const entries = entriesFor(await readKnownHosts([...t.knownHostsFiles, ...t.globalKnownHostsFiles]), knownHostName(t.address, t.port));
+        const entries = entriesFor(await readKnownHosts([...t.knownHostsFiles, ...t.globalKnownHostsFiles], o.cache?.knownHosts), knownHostName(t.address, t.port));
         knownTypes = [...new Set(entries.filter((e) => e.marker === undefined).flatMap((e) => algorithmsForKeyType(e.keyType)))];
       } catch (e) {
         throw fail((e as Error).message);
@@ -258,6 +266,7 @@ class SshLink {
           readOnlyFiles: t.globalKnownHostsFiles,
           policy: t.policy,
           hash: t.hashKnownHosts,
+          cache: o.cache?.knownHosts,
         }).then(
           (v) => {
             if (!v.ok) hostKeyProblem = v.message;
