@@ -4,8 +4,7 @@ import { readFile } from 'node:fs/promises';
 import { connect as netConnect, type Socket } from 'node:net';
 import { homedir, userInfo } from 'node:os';
 import { join } from 'node:path';
-import ssh2 from 'ssh2';
-import type { AnyAuthMethod, AuthenticationType, ClientChannel, ConnectConfig, ParsedKey } from 'ssh2';
+import type { AnyAuthMethod, AuthenticationType, Client, ClientChannel, ConnectConfig, ParsedKey } from 'ssh2';
 import { ConnectionError } from '../errors.js';
 import type { ConnectionSettings } from '../inventory/connection_vars.js';
 import { algorithmsForKeyType, checkHostKey, entriesFor, type HostKeyPolicy, knownHostName, readKnownHosts } from './known_hosts.js';
@@ -16,7 +15,9 @@ import { expandTokens, loadSshConfig, resolveSshConfig, type SshHostConfig } fro
 import { type ShellOpener, type ShellStream, streamOf } from './stream.js';
 import type { Connection } from './types.js';
 
-const { Client, utils } = ssh2;
+// Loaded on first use (40-50 ms of module loading), while the first TCP connect is under way.
+let ssh2Loaded: Promise<typeof import('ssh2')> | undefined;
+const loadSsh2 = (): Promise<typeof import('ssh2')> => (ssh2Loaded ??= import('ssh2').then((m) => m.default));
 
 export { SshRunCache };
 
@@ -141,6 +142,7 @@ async function readKey(file: string, passphrase: string | undefined): Promise<Ke
   } catch (e) {
     return { problem: `key ${file}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (e as Error).message}`, unreadable: true };
   }
+  const { utils } = await loadSsh2();
   let parsed = utils.parseKey(data, passphrase);
   if (parsed instanceof Error && passphrase !== undefined && !isEncrypted(data)) parsed = utils.parseKey(data);
   if (parsed instanceof Error) {
@@ -187,6 +189,13 @@ export async function sshConnection(s: ConnectionSettings, o: SshOptions = {}): 
   });
 }
 
+/** Host key algorithms for the types known_hosts already holds (so the check compares like with like), most preferred first. */
+async function knownKeyTypes(t: SshTarget, cache: SshRunCache | undefined): Promise<string[]> {
+  if (t.policy === 'off') return [];
+  const entries = entriesFor(await readKnownHosts([...t.knownHostsFiles, ...t.globalKnownHostsFiles], cache?.knownHosts), knownHostName(t.address, t.port));
+  return [...new Set(entries.filter((e) => e.marker === undefined).flatMap((e) => algorithmsForKeyType(e.keyType)))];
+}
+
 /** One authenticated ssh2 client and the channels opened on it. */
 class SshLink {
   private dead: string | undefined;
@@ -194,7 +203,7 @@ class SshLink {
   private readonly gone: Promise<void>;
 
   private constructor(
-    private readonly client: InstanceType<typeof Client>,
+    private readonly client: Client,
     private readonly name: string,
     private readonly dest: string,
   ) {
@@ -205,7 +214,27 @@ class SshLink {
     const dest = `${t.user}@${knownHostName(t.address, t.port)}`;
     const fail = (msg: string): ConnectionError => new ConnectionError(s.name, `cannot connect to ${dest}: ${msg}`);
 
-    const keys = await loadKeys(t, s.privateKeyPassphrase, o.cache);
+    // TCP first: the server accepts, forks and greets while ssh2 loads and keys and known_hosts are
+    // read. Until ssh2 takes the socket over, its first error is kept here (no listener would crash).
+    const sock: Socket = netConnect({ host: t.address, port: t.port });
+    // Every command is a small write that waits for its answer: never let Nagle hold one back.
+    sock.setNoDelay(true);
+    coalesceWrites(sock);
+    let tcpUp = false;
+    sock.once('connect', () => (tcpUp = true));
+    let early: Error | undefined;
+    const onEarly = (e: Error): void => void (early ??= e);
+    sock.on('error', onEarly);
+
+    let ssh2: typeof import('ssh2');
+    let keys: LoadedKeys;
+    let knownTypes: string[];
+    try {
+      [ssh2, keys, knownTypes] = await Promise.all([loadSsh2(), loadKeys(t, s.privateKeyPassphrase, o.cache), knownKeyTypes(t, o.cache).catch((e: Error) => Promise.reject(fail(e.message)))]);
+    } catch (e) {
+      sock.destroy();
+      throw e;
+    }
     const attempts = [...keys.attempts];
     if (t.useAgent) attempts.push({ method: { type: 'agent', username: t.user, agent: t.useAgent }, label: `ssh-agent (${t.useAgent})`, needs: 'publickey' });
     if (s.password !== undefined) {
@@ -222,30 +251,14 @@ class SshLink {
       });
     }
     if (!attempts.length) {
+      sock.destroy();
       throw fail(
         keys.notes.length
           ? `no usable way to authenticate as ${t.user}: ${keys.notes.join('; ')}`
           : `no way to authenticate as ${t.user}: set kiln_private_key_file (or IdentityFile in ~/.ssh/config), run an ssh-agent, or set kiln_password`,
       );
     }
-
-    // Prefer the host key types known_hosts already holds, so the check compares like with like.
-    let knownTypes: string[] = [];
-    if (t.policy !== 'off') {
-      try {
-        const entries = entriesFor(await readKnownHosts([...t.knownHostsFiles, ...t.globalKnownHostsFiles], o.cache?.knownHosts), knownHostName(t.address, t.port));
-        knownTypes = [...new Set(entries.filter((e) => e.marker === undefined).flatMap((e) => algorithmsForKeyType(e.keyType)))];
-      } catch (e) {
-        throw fail((e as Error).message);
-      }
-    }
-
-    const client = new Client();
-    const sock: Socket = netConnect({ host: t.address, port: t.port });
-    // Every command is a small write that waits for its answer: never let Nagle hold one back.
-    sock.setNoDelay(true);
-    let tcpUp = false;
-    sock.once('connect', () => (tcpUp = true));
+    const client = new ssh2.Client();
 
     let hostKeyProblem: string | undefined;
     const tried: string[] = [];
@@ -347,8 +360,16 @@ class SshLink {
         }
         link.lost(lastError ? lastError.message : 'the server closed the connection');
       });
+      if (sock.destroyed) {
+        // Refused or reset before ssh2 took the socket: ssh2 would never hear of it.
+        settled = true;
+        lastError = early;
+        reject(explain());
+        return;
+      }
       try {
         client.connect(config);
+        sock.off('error', onEarly);
       } catch (e) {
         settled = true;
         sock.destroy();
@@ -426,6 +447,27 @@ class SshLink {
     clearTimeout(timer);
     this.client.destroy();
   }
+}
+
+/**
+ * ssh2 writes each packet on its own; packets written in the same tick (version and KEXINIT,
+ * NEWKEYS and the auth service request, the three of a close) leave as one writev instead. On
+ * loopback every write also runs the server's side of TCP in the writer's time slice.
+ */
+function coalesceWrites(sock: Socket): void {
+  const write = sock.write.bind(sock) as (...args: unknown[]) => boolean;
+  let corked = false;
+  sock.write = ((...args: unknown[]): boolean => {
+    if (!corked) {
+      corked = true;
+      sock.cork();
+      process.nextTick(() => {
+        corked = false;
+        sock.uncork();
+      });
+    }
+    return write(...args);
+  }) as Socket['write'];
 }
 
 function safeLocalUser(): string {
