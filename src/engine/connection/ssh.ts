@@ -37,6 +37,8 @@ export interface SshOptions {
   /** Keepalive probe interval in ms (default 15000) and how many may go unanswered (default 3). */
   keepaliveIntervalMs?: number;
   keepaliveCountMax?: number;
+  /** Abandons the attempt while it is still connecting (rejects; a connection already up is not affected). */
+  signal?: AbortSignal;
   /** Files already read in this run (ssh config, known_hosts, keys); none: read them for this connection. */
   cache?: SshRunCache;
   /** Told about ssh config lines kiln ignored (bad values, unsupported Match criteria). */
@@ -196,6 +198,8 @@ async function knownKeyTypes(t: SshTarget, cache: SshRunCache | undefined): Prom
   return [...new Set(entries.filter((e) => e.marker === undefined).flatMap((e) => algorithmsForKeyType(e.keyType)))];
 }
 
+const ABANDONED = 'the connection attempt was abandoned (the run no longer needs this host)';
+
 /** One authenticated ssh2 client and the channels opened on it. */
 class SshLink {
   private dead: string | undefined;
@@ -214,6 +218,7 @@ class SshLink {
     const dest = `${t.user}@${knownHostName(t.address, t.port)}`;
     const fail = (msg: string): ConnectionError => new ConnectionError(s.name, `cannot connect to ${dest}: ${msg}`);
 
+    if (o.signal?.aborted) throw fail(ABANDONED);
     // TCP first: the server accepts, forks and greets while ssh2 loads and keys and known_hosts are
     // read. Until ssh2 takes the socket over, its first error is kept here (no listener would crash).
     const sock: Socket = netConnect({ host: t.address, port: t.port });
@@ -349,6 +354,7 @@ class SshLink {
       });
       client.once('ready', () => {
         settled = true;
+        o.signal?.removeEventListener('abort', abandon);
         resolve();
       });
       client.on('close', () => {
@@ -360,6 +366,14 @@ class SshLink {
         }
         link.lost(lastError ? lastError.message : 'the server closed the connection');
       });
+      const abandon = (): void => {
+        if (settled) return;
+        settled = true;
+        client.destroy();
+        sock.destroy();
+        reject(fail(ABANDONED));
+      };
+      if (o.signal?.aborted) return abandon();
       if (sock.destroyed) {
         // Refused or reset before ssh2 took the socket: ssh2 would never hear of it.
         settled = true;
@@ -367,6 +381,8 @@ class SshLink {
         reject(explain());
         return;
       }
+      o.signal?.addEventListener('abort', abandon, { once: true });
+      client.once('close', () => o.signal?.removeEventListener('abort', abandon));
       try {
         client.connect(config);
         sock.off('error', onEarly);

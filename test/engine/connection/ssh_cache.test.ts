@@ -1,8 +1,10 @@
 // One run's SSH connections share an SshRunCache: ssh config, known_hosts and keys are read once
 // (a file changed after the first connection is not read again), a key recorded under accept-new
-// is seen by the next connection, and each passphrase is its own outcome.
+// is seen by the next connection, each passphrase is its own outcome; and a connect in progress
+// can be abandoned through its AbortSignal.
 import { strict as assert } from 'node:assert';
 import { copyFile, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type SshOptions, SshRunCache, sshConnection } from '../../../src/engine/connection/ssh.js';
@@ -83,5 +85,26 @@ describe('ssh connection: files read once per run (SshRunCache)', function () {
       (e: unknown) => e instanceof ConnectionError && /encrypted and no passphrase/.test(e.message),
     );
     await connect(settings({ privateKeyFile: f.encryptedKey, privateKeyPassphrase: f.passphrase }), o);
+  });
+
+  it('a connect in progress rejects at once when its signal aborts', async () => {
+    const sockets: Socket[] = [];
+    const server: Server = createServer((sock) => sockets.push(sock));
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    try {
+      const addr = server.address();
+      const port = typeof addr === 'object' && addr ? addr.port : 0;
+      const abort = new AbortController();
+      const t0 = Date.now();
+      const p = sshConnection(settings({ port, privateKeyFile: f.clientKey }), options({ signal: abort.signal }));
+      setTimeout(() => abort.abort(), 200);
+      await assert.rejects(p, (e: unknown) => e instanceof ConnectionError && /abandoned/.test(e.message));
+      assert.ok(Date.now() - t0 < 2000, `took ${Date.now() - t0} ms`);
+      // A signal aborted before the call: no connection is made.
+      await assert.rejects(sshConnection(settings({ port, privateKeyFile: f.clientKey }), options({ signal: AbortSignal.abort() })), /abandoned/);
+    } finally {
+      for (const sock of sockets) sock.destroy();
+      await new Promise((r) => server.close(r));
+    }
   });
 });
