@@ -5,6 +5,7 @@ import { selectHosts, unmatchedNames } from '../inventory/patterns.js';
 import type { Inventory } from '../inventory/types.js';
 import { hostVars, magicVars } from '../inventory/vars.js';
 import { localConnection } from '../connection/local.js';
+import type { SshRunCache } from '../connection/ssh_cache.js';
 import type { Connection } from '../connection/types.js';
 import { EXIT } from '../exit_codes.js';
 import type { Reporter } from '../output/events.js';
@@ -52,6 +53,8 @@ export class Run {
   private readonly conns = new Map<string, OpenConnection>();
   private readonly warned = new Set<string>();
   private localConn?: Connection;
+  /** Files every SSH connection of this run reads (ssh config, known_hosts, keys): read once. */
+  private sshCache?: SshRunCache;
   private readonly started = Date.now();
 
   constructor(
@@ -100,6 +103,7 @@ export class Run {
               // Without --accept-new-host-keys, ~/.ssh/config's StrictHostKeyChecking decides (strict by default).
               hostKeyPolicy: this.options.hostKeyPolicy === 'accept-new' ? 'accept-new' : undefined,
               knownHostsFile: settings.knownHostsFile,
+              cache: (this.sshCache ??= new m.SshRunCache()),
               // Config problems are the same for every host: say each once.
               onWarning: (message) => this.warnOnce(`ssh client config: ${message}`),
             }),
