@@ -153,7 +153,8 @@ export function parseFacts(out: string): Record<string, unknown> {
 
 /** Gather facts on a host: one round trip. */
 export async function gatherFacts(conn: Connection): Promise<Record<string, unknown>> {
-  const r = await conn.script(FACTS_SCRIPT);
+  // The root prefix given explicitly (empty): never whatever $1 the session's shell holds.
+  const r = await conn.script(FACTS_SCRIPT, ['']);
   if (r.rc !== 0 && !r.stdout) throw new ModuleError(`fact gathering failed: ${r.stderr.trim()}`, r);
   return parseFacts(r.stdout);
 }

@@ -147,3 +147,20 @@ describe('facts: FACTS_SCRIPT on a fake tree (its root prefix)', () => {
     assert.ok(forks <= 4, `${forks} forks`);
   });
 });
+
+describe('facts: gatherFacts in a shell whose positional parameters were changed', () => {
+  it('reads / (an explicit empty root), not the session shell\'s $1', async () => {
+    const { localConnection } = await import('../../../src/engine/connection/local.js');
+    const { gatherFacts } = await import('../../../src/engine/facts/gather.js');
+    const conn = localConnection();
+    try {
+      // `set` is a special builtin: run at the session's top level, it changes $1 for later frames.
+      await conn.run(['set', '--', '/nonexistent-root']);
+      const f = await gatherFacts(conn);
+      if (existsSync('/etc/os-release')) assert.notEqual(f['distribution_version'], '');
+      assert.equal(f['kernel'], sh('uname -r'));
+    } finally {
+      await conn.close();
+    }
+  });
+});
