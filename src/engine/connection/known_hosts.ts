@@ -77,21 +77,41 @@ export function fingerprint(blob: Buffer): string {
   return `SHA256:${createHash('sha256').update(blob).digest('base64').replace(/=+$/, '')}`;
 }
 
-/** Read the entries of several files; a missing file has none. */
-export async function readKnownHosts(files: readonly string[]): Promise<KnownHostEntry[]> {
-  const all: KnownHostEntry[] = [];
-  for (const f of files) {
-    let text: string;
-    try {
-      text = await readFile(f, 'utf8');
-    } catch (e) {
-      const code = (e as NodeJS.ErrnoException).code;
-      if (code === 'ENOENT' || code === 'ENOTDIR') continue;
-      throw new Error(`cannot read known_hosts file ${f}: ${(e as Error).message}`, { cause: e });
-    }
-    all.push(...parseKnownHosts(text, f));
+/** The entries of one file; a missing file has none. */
+async function readKnownHostsFile(f: string): Promise<KnownHostEntry[]> {
+  let text: string;
+  try {
+    text = await readFile(f, 'utf8');
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'ENOTDIR') return [];
+    throw new Error(`cannot read known_hosts file ${f}: ${(e as Error).message}`, { cause: e });
   }
-  return all;
+  return parseKnownHosts(text, f);
+}
+
+/**
+ * known_hosts files read and parsed once, then shared by every connection that uses the cache
+ * (one run's hosts). A file kiln writes (accept-new) is forgotten, so the next reader sees the key.
+ */
+export class KnownHostsCache {
+  private readonly files = new Map<string, Promise<KnownHostEntry[]>>();
+
+  read(file: string): Promise<KnownHostEntry[]> {
+    let p = this.files.get(file);
+    if (!p) this.files.set(file, (p = readKnownHostsFile(file)));
+    return p;
+  }
+
+  forget(file: string): void {
+    this.files.delete(file);
+  }
+}
+
+/** Read the entries of several files (through `cache` when given); a missing file has none. */
+export async function readKnownHosts(files: readonly string[], cache?: KnownHostsCache): Promise<KnownHostEntry[]> {
+  const read = cache ? (f: string) => cache.read(f) : readKnownHostsFile;
+  return (await Promise.all(files.map(read))).flat();
 }
 
 /** Entries (not cert-authority) that apply to `name`. */
@@ -112,6 +132,8 @@ export interface HostKeyCheck {
   policy: HostKeyPolicy;
   /** Record new keys hashed (HashKnownHosts yes). */
   hash?: boolean;
+  /** Files already read in this run (none: read them now). */
+  cache?: KnownHostsCache;
 }
 
 export type HostKeyVerdict =
@@ -125,7 +147,7 @@ export async function checkHostKey(key: Buffer, c: HostKeyCheck): Promise<HostKe
   const name = knownHostName(c.host, c.port);
   const type = keyTypeOf(key);
   const fp = fingerprint(key);
-  const relevant = entriesFor(await readKnownHosts([...c.files, ...(c.readOnlyFiles ?? [])]), name);
+  const relevant = entriesFor(await readKnownHosts([...c.files, ...(c.readOnlyFiles ?? [])], c.cache), name);
   const revoked = relevant.find((e) => e.marker === 'revoked' && e.key.equals(key));
   if (revoked) {
     return {
@@ -152,7 +174,11 @@ export async function checkHostKey(key: Buffer, c: HostKeyCheck): Promise<HostKe
   }
   const record = c.files[0];
   if (c.policy === 'accept-new' && record) {
-    await recordHostKey(record, name, key, { hash: c.hash });
+    try {
+      await recordHostKey(record, name, key, { hash: c.hash });
+    } finally {
+      c.cache?.forget(record);
+    }
     return { ok: true, how: 'recorded', file: record };
   }
   const keyscan = `ssh-keyscan${c.port === 22 ? '' : ` -p ${c.port}`} ${c.host} >> ${record ?? '~/.ssh/known_hosts'}`;

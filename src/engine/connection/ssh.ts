@@ -4,18 +4,22 @@ import { readFile } from 'node:fs/promises';
 import { connect as netConnect, type Socket } from 'node:net';
 import { homedir, userInfo } from 'node:os';
 import { join } from 'node:path';
-import ssh2 from 'ssh2';
-import type { AnyAuthMethod, AuthenticationType, ClientChannel, ConnectConfig, ParsedKey } from 'ssh2';
+import type { AnyAuthMethod, AuthenticationType, Client, ClientChannel, ConnectConfig, ParsedKey } from 'ssh2';
 import { ConnectionError } from '../errors.js';
 import type { ConnectionSettings } from '../inventory/connection_vars.js';
 import { algorithmsForKeyType, checkHostKey, entriesFor, type HostKeyPolicy, knownHostName, readKnownHosts } from './known_hosts.js';
 import { quoteArgv } from './quote.js';
+import { type KeyOutcome, SshRunCache } from './ssh_cache.js';
 import { ShellConnection } from './shell_connection.js';
 import { expandTokens, loadSshConfig, resolveSshConfig, type SshHostConfig } from './ssh_config.js';
 import { type ShellOpener, type ShellStream, streamOf } from './stream.js';
 import type { Connection } from './types.js';
 
-const { Client, utils } = ssh2;
+// Loaded on first use (40-50 ms of module loading), while the first TCP connect is under way.
+let ssh2Loaded: Promise<typeof import('ssh2')> | undefined;
+const loadSsh2 = (): Promise<typeof import('ssh2')> => (ssh2Loaded ??= import('ssh2').then((m) => m.default));
+
+export { SshRunCache };
 
 export interface SshOptions {
   /** Home directory for `~`, ~/.ssh/config, ~/.ssh/known_hosts and default keys (default: os.homedir()). */
@@ -33,6 +37,10 @@ export interface SshOptions {
   /** Keepalive probe interval in ms (default 15000) and how many may go unanswered (default 3). */
   keepaliveIntervalMs?: number;
   keepaliveCountMax?: number;
+  /** Abandons the attempt while it is still connecting (rejects; a connection already up is not affected). */
+  signal?: AbortSignal;
+  /** Files already read in this run (ssh config, known_hosts, keys); none: read them for this connection. */
+  cache?: SshRunCache;
   /** Told about ssh config lines kiln ignored (bad values, unsupported Match criteria). */
   onWarning?: (message: string) => void;
 }
@@ -64,7 +72,8 @@ const HOST_KEY_ALGORITHMS = ['ssh-ed25519', 'ecdsa-sha2-nistp256', 'ecdsa-sha2-n
 export function resolveTarget(s: ConnectionSettings, o: SshOptions = {}): SshTarget {
   const home = o.homeDir ?? homedir();
   const configFile = o.sshConfigFile === false ? undefined : (o.sshConfigFile ?? join(home, '.ssh', 'config'));
-  const config: SshHostConfig = configFile ? resolveSshConfig(loadSshConfig(configFile, home), s.host) : { identityFiles: [], warnings: [] };
+  const lines = configFile && (o.cache ? o.cache.config(configFile, home, () => loadSshConfig(configFile, home)) : loadSshConfig(configFile, home));
+  const config: SshHostConfig = lines ? resolveSshConfig(lines, s.host) : { identityFiles: [], warnings: [] };
   const localUser = safeLocalUser();
   const address = config.hostName ? expandTokens(config.hostName, { home, host: s.host, localUser }) : s.host;
   // ConnectionSettings cannot tell "port 22" from "no port given": 22 lets the config decide.
@@ -115,35 +124,38 @@ interface LoadedKeys {
   notes: string[];
 }
 
-async function loadKeys(t: SshTarget, passphrase: string | undefined): Promise<LoadedKeys> {
+async function loadKeys(t: SshTarget, passphrase: string | undefined, cache: SshRunCache | undefined): Promise<LoadedKeys> {
   const attempts: Attempt[] = [];
   const notes: string[] = [];
-  for (const file of t.identityFiles) {
-    let data: Buffer;
-    try {
-      data = await readFile(file);
-    } catch (e) {
-      // The ~/.ssh/id_* defaults are only tried when they exist, as ssh does.
-      if (t.explicitIdentities) notes.push(`key ${file}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (e as Error).message}`);
-      continue;
-    }
-    let parsed = utils.parseKey(data, passphrase);
-    if (parsed instanceof Error && passphrase !== undefined && !isEncrypted(data)) parsed = utils.parseKey(data);
-    if (parsed instanceof Error) {
-      const m = parsed.message;
-      if (/no passphrase given/i.test(m)) notes.push(`key ${file} is encrypted and no passphrase is set (kiln_private_key_passphrase)`);
-      else if (/passphrase|integrity|decrypt/i.test(m)) notes.push(`key ${file}: wrong passphrase (kiln_private_key_passphrase)`);
-      else notes.push(`key ${file} is not a private key kiln can read (${m})`);
-      continue;
-    }
-    const key: ParsedKey | undefined = Array.isArray(parsed) ? (parsed[0] as ParsedKey | undefined) : parsed;
-    if (!key || !key.isPrivateKey()) {
-      notes.push(`key ${file} holds no private key`);
-      continue;
-    }
-    attempts.push({ method: { type: 'publickey', username: t.user, key }, label: `publickey ${file}`, needs: 'publickey' });
-  }
+  const outcomes = await Promise.all(t.identityFiles.map((f) => (cache ? cache.key(f, passphrase, () => readKey(f, passphrase)) : readKey(f, passphrase))));
+  t.identityFiles.forEach((file, i) => {
+    const o = outcomes[i] as KeyOutcome;
+    if ('key' in o) attempts.push({ method: { type: 'publickey', username: t.user, key: o.key }, label: `publickey ${file}`, needs: 'publickey' });
+    // The ~/.ssh/id_* defaults are only tried when they exist, as ssh does.
+    else if (!o.unreadable || t.explicitIdentities) notes.push(o.problem);
+  });
   return { attempts, notes };
+}
+
+async function readKey(file: string, passphrase: string | undefined): Promise<KeyOutcome> {
+  let data: Buffer;
+  try {
+    data = await readFile(file);
+  } catch (e) {
+    return { problem: `key ${file}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (e as Error).message}`, unreadable: true };
+  }
+  const { utils } = await loadSsh2();
+  let parsed = utils.parseKey(data, passphrase);
+  if (parsed instanceof Error && passphrase !== undefined && !isEncrypted(data)) parsed = utils.parseKey(data);
+  if (parsed instanceof Error) {
+    const m = parsed.message;
+    if (/no passphrase given/i.test(m)) return { problem: `key ${file} is encrypted and no passphrase is set (kiln_private_key_passphrase)`, unreadable: false };
+    if (/passphrase|integrity|decrypt/i.test(m)) return { problem: `key ${file}: wrong passphrase (kiln_private_key_passphrase)`, unreadable: false };
+    return { problem: `key ${file} is not a private key kiln can read (${m})`, unreadable: false };
+  }
+  const key: ParsedKey | undefined = Array.isArray(parsed) ? (parsed[0] as ParsedKey | undefined) : parsed;
+  if (!key || !key.isPrivateKey()) return { problem: `key ${file} holds no private key`, unreadable: false };
+  return { key };
 }
 
 function isEncrypted(data: Buffer): boolean {
@@ -179,6 +191,15 @@ export async function sshConnection(s: ConnectionSettings, o: SshOptions = {}): 
   });
 }
 
+/** Host key algorithms for the types known_hosts already holds (so the check compares like with like), most preferred first. */
+async function knownKeyTypes(t: SshTarget, cache: SshRunCache | undefined): Promise<string[]> {
+  if (t.policy === 'off') return [];
+  const entries = entriesFor(await readKnownHosts([...t.knownHostsFiles, ...t.globalKnownHostsFiles], cache?.knownHosts), knownHostName(t.address, t.port));
+  return [...new Set(entries.filter((e) => e.marker === undefined).flatMap((e) => algorithmsForKeyType(e.keyType)))];
+}
+
+const ABANDONED = 'the connection attempt was abandoned (the run no longer needs this host)';
+
 /** One authenticated ssh2 client and the channels opened on it. */
 class SshLink {
   private dead: string | undefined;
@@ -186,7 +207,7 @@ class SshLink {
   private readonly gone: Promise<void>;
 
   private constructor(
-    private readonly client: InstanceType<typeof Client>,
+    private readonly client: Client,
     private readonly name: string,
     private readonly dest: string,
   ) {
@@ -197,7 +218,28 @@ class SshLink {
     const dest = `${t.user}@${knownHostName(t.address, t.port)}`;
     const fail = (msg: string): ConnectionError => new ConnectionError(s.name, `cannot connect to ${dest}: ${msg}`);
 
-    const keys = await loadKeys(t, s.privateKeyPassphrase);
+    if (o.signal?.aborted) throw fail(ABANDONED);
+    // TCP first: the server accepts, forks and greets while ssh2 loads and keys and known_hosts are
+    // read. Until ssh2 takes the socket over, its first error is kept here (no listener would crash).
+    const sock: Socket = netConnect({ host: t.address, port: t.port });
+    // Every command is a small write that waits for its answer: never let Nagle hold one back.
+    sock.setNoDelay(true);
+    coalesceWrites(sock);
+    let tcpUp = false;
+    sock.once('connect', () => (tcpUp = true));
+    let early: Error | undefined;
+    const onEarly = (e: Error): void => void (early ??= e);
+    sock.on('error', onEarly);
+
+    let ssh2: typeof import('ssh2');
+    let keys: LoadedKeys;
+    let knownTypes: string[];
+    try {
+      [ssh2, keys, knownTypes] = await Promise.all([loadSsh2(), loadKeys(t, s.privateKeyPassphrase, o.cache), knownKeyTypes(t, o.cache).catch((e: Error) => Promise.reject(fail(e.message)))]);
+    } catch (e) {
+      sock.destroy();
+      throw e;
+    }
     const attempts = [...keys.attempts];
     if (t.useAgent) attempts.push({ method: { type: 'agent', username: t.user, agent: t.useAgent }, label: `ssh-agent (${t.useAgent})`, needs: 'publickey' });
     if (s.password !== undefined) {
@@ -214,30 +256,14 @@ class SshLink {
       });
     }
     if (!attempts.length) {
+      sock.destroy();
       throw fail(
         keys.notes.length
           ? `no usable way to authenticate as ${t.user}: ${keys.notes.join('; ')}`
           : `no way to authenticate as ${t.user}: set kiln_private_key_file (or IdentityFile in ~/.ssh/config), run an ssh-agent, or set kiln_password`,
       );
     }
-
-    // Prefer the host key types known_hosts already holds, so the check compares like with like.
-    let knownTypes: string[] = [];
-    if (t.policy !== 'off') {
-      try {
-        const entries = entriesFor(await readKnownHosts([...t.knownHostsFiles, ...t.globalKnownHostsFiles]), knownHostName(t.address, t.port));
-        knownTypes = [...new Set(entries.filter((e) => e.marker === undefined).flatMap((e) => algorithmsForKeyType(e.keyType)))];
-      } catch (e) {
-        throw fail((e as Error).message);
-      }
-    }
-
-    const client = new Client();
-    const sock: Socket = netConnect({ host: t.address, port: t.port });
-    // Every command is a small write that waits for its answer: never let Nagle hold one back.
-    sock.setNoDelay(true);
-    let tcpUp = false;
-    sock.once('connect', () => (tcpUp = true));
+    const client = new ssh2.Client();
 
     let hostKeyProblem: string | undefined;
     const tried: string[] = [];
@@ -258,6 +284,7 @@ class SshLink {
           readOnlyFiles: t.globalKnownHostsFiles,
           policy: t.policy,
           hash: t.hashKnownHosts,
+          cache: o.cache?.knownHosts,
         }).then(
           (v) => {
             if (!v.ok) hostKeyProblem = v.message;
@@ -327,6 +354,7 @@ class SshLink {
       });
       client.once('ready', () => {
         settled = true;
+        o.signal?.removeEventListener('abort', abandon);
         resolve();
       });
       client.on('close', () => {
@@ -338,8 +366,26 @@ class SshLink {
         }
         link.lost(lastError ? lastError.message : 'the server closed the connection');
       });
+      const abandon = (): void => {
+        if (settled) return;
+        settled = true;
+        client.destroy();
+        sock.destroy();
+        reject(fail(ABANDONED));
+      };
+      if (o.signal?.aborted) return abandon();
+      if (sock.destroyed) {
+        // Refused or reset before ssh2 took the socket: ssh2 would never hear of it.
+        settled = true;
+        lastError = early;
+        reject(explain());
+        return;
+      }
+      o.signal?.addEventListener('abort', abandon, { once: true });
+      client.once('close', () => o.signal?.removeEventListener('abort', abandon));
       try {
         client.connect(config);
+        sock.off('error', onEarly);
       } catch (e) {
         settled = true;
         sock.destroy();
@@ -417,6 +463,27 @@ class SshLink {
     clearTimeout(timer);
     this.client.destroy();
   }
+}
+
+/**
+ * ssh2 writes each packet on its own; packets written in the same tick (version and KEXINIT,
+ * NEWKEYS and the auth service request, the three of a close) leave as one writev instead. On
+ * loopback every write also runs the server's side of TCP in the writer's time slice.
+ */
+function coalesceWrites(sock: Socket): void {
+  const write = sock.write.bind(sock) as (...args: unknown[]) => boolean;
+  let corked = false;
+  sock.write = ((...args: unknown[]): boolean => {
+    if (!corked) {
+      corked = true;
+      sock.cork();
+      process.nextTick(() => {
+        corked = false;
+        sock.uncork();
+      });
+    }
+    return write(...args);
+  }) as Socket['write'];
 }
 
 function safeLocalUser(): string {

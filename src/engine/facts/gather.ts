@@ -2,28 +2,75 @@
 import type { Connection } from '../connection/types.js';
 import { ModuleError } from '../errors.js';
 
-// Prints key=value lines; every value is one line. Only POSIX sh and files under /proc, /etc.
-// `hostname -f` asks the resolver when /etc/hosts does not know the name: capped at 2 s.
-export const FACTS_SCRIPT = `
-echo "kernel=$(uname -s)"
-echo "arch=$(uname -m)"
-echo "kernel_release=$(uname -r)"
-echo "hostname=$(hostname 2>/dev/null || cat /proc/sys/kernel/hostname)"
-echo "fqdn=$(timeout 2 hostname -f 2>/dev/null || hostname 2>/dev/null)"
-if [ -r /etc/os-release ]; then sed -n 's/^\\(ID\\|ID_LIKE\\|VERSION_ID\\|VERSION_CODENAME\\|PRETTY_NAME\\|NAME\\)=/os_\\1=/p' /etc/os-release; fi
-[ -r /etc/debian_version ] && echo "debian_version=$(cat /etc/debian_version)"
-[ -d /run/systemd/system ] && echo "systemd=1"
-echo "pid1=$(cat /proc/1/comm 2>/dev/null)"
+// Prints key=value lines; every value is one line. POSIX sh (dash, busybox), nearly fork-free:
+// files are read with the `read` builtin (each `$(…)` or pipe costs a fork, each program an
+// exec), so a host pays two execs (`ip`, `id`) plus fallbacks where /proc or /etc lack a file.
+// $1, when given, is a root prefix for the files read (tests point it at a fake tree).
+// `hostname -f` runs only when /etc/hosts (consulted first per nsswitch.conf) does not name the
+// host, since it then asks the resolver: capped at 2 s.
+export const FACTS_SCRIPT = `R=\${1-}
+set -f
+nl='
+'
+r1() { v=; [ -r "$R$1" ] && { IFS= read -r v <"$R$1" || [ -n "$v" ]; }; }
+r1 /proc/sys/kernel/ostype || v=$(uname -s); printf 'kernel=%s\\n' "$v"
+r1 /proc/sys/kernel/arch || v=$(uname -m); printf 'arch=%s\\n' "$v"
+r1 /proc/sys/kernel/osrelease || v=$(uname -r); printf 'kernel_release=%s\\n' "$v"
+r1 /proc/sys/kernel/hostname || v=$(hostname 2>/dev/null); h=$v; printf 'hostname=%s\\n' "$h"
+f=
+if [ -n "$h" ] && [ -r "$R/etc/nsswitch.conf" ] && [ -r "$R/etc/hosts" ]; then
+  while read -r k s _ || [ -n "$k" ]; do
+    [ "$k" = hosts: ] || continue
+    [ "$s" = files ] || break
+    while IFS= read -r l || [ -n "$l" ]; do
+      set -- \${l%%#*}
+      [ $# -ge 2 ] || continue
+      shift
+      c=$1
+      for n do [ "$n" = "$h" ] && { f=$c; break 3; }; done
+    done <"$R/etc/hosts"
+    break
+  done <"$R/etc/nsswitch.conf"
+fi
+[ -n "$f" ] || f=$(timeout 2 hostname -f 2>/dev/null) || f=$h
+printf 'fqdn=%s\\n' "$f"
+if [ -r "$R/etc/os-release" ]; then
+  while IFS= read -r l || [ -n "$l" ]; do
+    case $l in ID=*|ID_LIKE=*|VERSION_ID=*|VERSION_CODENAME=*|PRETTY_NAME=*|NAME=*) printf 'os_%s\\n' "$l";; esac
+  done <"$R/etc/os-release"
+fi
+r1 /etc/debian_version && printf 'debian_version=%s\\n' "$v"
+[ -d "$R/run/systemd/system" ] && echo systemd=1
+r1 /proc/1/comm; printf 'pid1=%s\\n' "$v"
 for m in apt-get dnf yum apk pacman zypper; do command -v $m >/dev/null 2>&1 && { echo "pkg=$m"; break; }; done
-sed -n 's/^MemTotal: *\\([0-9]*\\) kB/memtotal_kb=\\1/p; s/^MemFree: *\\([0-9]*\\) kB/memfree_kb=\\1/p' /proc/meminfo 2>/dev/null
-echo "nproc=$(getconf _NPROCESSORS_ONLN 2>/dev/null || nproc 2>/dev/null)"
-r=$(ip -4 route get 1.0.0.0 2>/dev/null | head -n1)
-[ -n "$r" ] && echo "route=$r"
-a=$(ip -4 -o addr show scope global 2>/dev/null | head -n1)
-[ -n "$a" ] && echo "addr=$a"
-echo "user=$(id -un)"
-echo "uid=$(id -u)"
-echo "python=$(command -v python3 2>/dev/null)"
+if [ -r "$R/proc/meminfo" ]; then
+  t=
+  while read -r k n _; do
+    case $k in MemTotal:) printf 'memtotal_kb=%s\\n' "$n"; t=$t.;; MemFree:) printf 'memfree_kb=%s\\n' "$n"; t=$t.;; esac
+    [ "$t" = .. ] && break
+  done <"$R/proc/meminfo"
+fi
+n=
+if r1 /sys/devices/system/cpu/online; then
+  case $v in ''|*[!0-9,-]*) ;; *)
+    o=$IFS; IFS=,; set -- $v; IFS=$o
+    n=0
+    for c do case $c in *-*) n=$((n + \${c#*-} - \${c%-*} + 1));; *) n=$((n + 1));; esac; done;;
+  esac
+fi
+[ -n "$n" ] || n=$(getconf _NPROCESSORS_ONLN 2>/dev/null || nproc 2>/dev/null)
+printf 'nproc=%s\\n' "$n"
+r=$(ip -4 route get 1.0.0.0 2>/dev/null) && r=\${r%%"$nl"*} && [ -n "$r" ] && printf 'route=%s\\n' "$r"
+case $r in *' src '*) ;; *) a=$(ip -4 -o addr show scope global 2>/dev/null) && a=\${a%%"$nl"*} && [ -n "$a" ] && printf 'addr=%s\\n' "$a";; esac
+i=$(LC_ALL=C id 2>/dev/null)
+case $i in *' euid='*) u=\${i#*' euid='};; *) u=\${i#uid=};; esac
+u=\${u%%' '*}
+printf 'uid=%s\\n' "\${u%%'('*}"
+case $u in *'('*')') u=\${u#*'('}; u=\${u%')'};; *) u=;; esac
+printf 'user=%s\\n' "$u"
+p=
+o=$IFS; IFS=:; for d in $PATH; do [ -f "\${d:-.}/python3" ] && [ -x "\${d:-.}/python3" ] && { p=\${d:-.}/python3; break; }; done; IFS=$o
+printf 'python=%s\\n' "$p"
 `;
 
 export interface Facts {
@@ -106,7 +153,8 @@ export function parseFacts(out: string): Record<string, unknown> {
 
 /** Gather facts on a host: one round trip. */
 export async function gatherFacts(conn: Connection): Promise<Record<string, unknown>> {
-  const r = await conn.script(FACTS_SCRIPT);
+  // The root prefix given explicitly (empty): never whatever $1 the session's shell holds.
+  const r = await conn.script(FACTS_SCRIPT, ['']);
   if (r.rc !== 0 && !r.stdout) throw new ModuleError(`fact gathering failed: ${r.stderr.trim()}`, r);
   return parseFacts(r.stdout);
 }

@@ -1,14 +1,17 @@
 // Runs a loaded playbook against an inventory: plays in order, hosts in serial batches,
-// connections opened once per host and closed at the end. Returns the recap and exit code.
+// connections opened once per host (all of a batch's at its start) and closed at the end.
+// Returns the recap and exit code.
 import { CONNECTION_VARS, connectionSettings, connectionVarNames } from '../inventory/connection_vars.js';
 import { selectHosts, unmatchedNames } from '../inventory/patterns.js';
 import type { Inventory } from '../inventory/types.js';
 import { hostVars, magicVars } from '../inventory/vars.js';
 import { localConnection } from '../connection/local.js';
+import type { SshRunCache } from '../connection/ssh_cache.js';
 import type { Connection } from '../connection/types.js';
 import { EXIT } from '../exit_codes.js';
 import type { Reporter } from '../output/events.js';
-import type { Play, Playbook } from '../playbook/model.js';
+import type { Node, Play, Playbook } from '../playbook/model.js';
+import { MODULES } from '../../modules/index.js';
 import type { RecapCounts } from '../result.js';
 import type { PlayEnv } from './env.js';
 import { HostState } from './host.js';
@@ -21,13 +24,27 @@ const SECRET_VAR_NAMES = CONNECTION_VARS.filter((v) => v.secret).flatMap((v) => 
 interface OpenConnection {
   host: string;
   conn: Promise<Connection>;
-  /** Set once the connection is open. */
-  up: boolean;
+  state: 'pending' | 'up' | 'failed';
+  /** Abandons an SSH connect still in progress that no task needs any more. */
+  abort: AbortController;
 }
+
+/** SSH handshakes a batch start may have in flight at once, at least --forks (bounds the burst on big inventories). */
+const PRECONNECT_MIN = 64;
 
 export interface RunSummary {
   counts: Record<string, RecapCounts>;
   exitCode: number;
+}
+
+/**
+ * Whether a play may use its hosts' own connections: facts, a module that runs on the host, or an
+ * include (unknown until reached). A play of debug/set_fact/assert tasks contacts no host.
+ */
+export function playContactsHosts(play: Play): boolean {
+  const needs = (nodes: readonly Node[]): boolean =>
+    nodes.some((n) => (n.kind === 'include' ? true : n.kind === 'block' ? needs(n.block) || needs(n.rescue) || needs(n.always) : !MODULES.get(n.module)?.local));
+  return play.gatherFacts || play.sections.some(needs) || needs(play.handlers);
 }
 
 /** Split hosts into Ansible's serial batches (numbers, percentages, or a list; the last repeats). */
@@ -52,6 +69,8 @@ export class Run {
   private readonly conns = new Map<string, OpenConnection>();
   private readonly warned = new Set<string>();
   private localConn?: Connection;
+  /** Files every SSH connection of this run reads (ssh config, known_hosts, keys): read once. */
+  private sshCache?: SshRunCache;
   private readonly started = Date.now();
 
   constructor(
@@ -92,6 +111,7 @@ export class Run {
     const key = JSON.stringify([host.name, settings.connection, settings.host, settings.port, settings.user ?? null]);
     const open = this.conns.get(key);
     if (open) return open.conn;
+    const abort = new AbortController();
     const conn =
       settings.connection === 'local'
         ? Promise.resolve<Connection>(localConnection(host.name, settings.becomePassword))
@@ -100,17 +120,51 @@ export class Run {
               // Without --accept-new-host-keys, ~/.ssh/config's StrictHostKeyChecking decides (strict by default).
               hostKeyPolicy: this.options.hostKeyPolicy === 'accept-new' ? 'accept-new' : undefined,
               knownHostsFile: settings.knownHostsFile,
+              cache: (this.sshCache ??= new m.SshRunCache()),
+              signal: abort.signal,
               // Config problems are the same for every host: say each once.
               onWarning: (message) => this.warnOnce(`ssh client config: ${message}`),
             }),
           );
-    const entry: OpenConnection = { host: host.name, conn, up: false };
+    const entry: OpenConnection = { host: host.name, conn, state: 'pending', abort };
+    // Handled here, so a connect nobody awaits (preconnect() of a host whose tasks all skip) is no unhandled rejection.
     conn.then(
-      () => (entry.up = true),
-      () => undefined,
+      () => (entry.state = 'up'),
+      () => (entry.state = 'failed'),
     );
     this.conns.set(key, entry);
     return conn;
+  }
+
+  /**
+   * Start connecting every host of a batch now, without waiting: handshakes overlap each other and
+   * the first hosts' tasks instead of queueing behind --forks. Tasks get the same promise from
+   * connect(), so a failure still surfaces as "unreachable" on the host's first task that needs the
+   * connection, with the same message, and a host whose tasks all skip reports no failure (as when
+   * connections were opened lazily; it is merely logged in and out). At most max(--forks, 64)
+   * handshakes are started at once; the rest start as those settle, in inventory order.
+   */
+  private preconnect(play: Play, hosts: readonly HostState[]): void {
+    const queue = [...hosts];
+    let inFlight = 0;
+    const next = (): void => {
+      while (inFlight < Math.max(this.options.forks, PRECONNECT_MIN) && queue.length) {
+        const h = queue.shift() as HostState;
+        let conn: Promise<Connection>;
+        try {
+          conn = this.connect(play, h);
+        } catch {
+          continue; // bad connection variables: the host's first task reports them, as before
+        }
+        inFlight++;
+        const settled = (): void => {
+          inFlight--;
+          next();
+        };
+        conn.then(settled, settled);
+      }
+    };
+    next();
   }
 
   private warnOnce(message: string): void {
@@ -126,8 +180,10 @@ export class Run {
     const closing: Promise<void>[] = [];
     for (const [key, entry] of this.conns) {
       // Failed connects stay: the host remains unreachable for the rest of the run.
-      if (!done.has(entry.host) || !entry.up) continue;
+      if (!done.has(entry.host) || entry.state === 'failed') continue;
       this.conns.delete(key);
+      // One still connecting was preconnected for tasks that all skipped: give it up rather than wait.
+      if (entry.state === 'pending') entry.abort.abort();
       closing.push(entry.conn.then((c) => c.close()).catch(() => undefined));
     }
     await Promise.all(closing);
@@ -203,6 +259,7 @@ export class Run {
       // One shared list, not a copy per host: a batch of n hosts would otherwise hold n² names.
       const batchNames = Object.freeze(live.map((x) => x.name));
       for (const h of live) h.magic['ansible_play_batch'] = batchNames;
+      if (playContactsHosts(play)) this.preconnect(play, live);
       const env: PlayEnv = {
         play,
         playbookDir: this.playbook.dir,
@@ -248,7 +305,10 @@ export class Run {
   }
 
   private async close(): Promise<void> {
-    const all = [...this.conns.values()].map((e) => e.conn.then((c) => c.close()).catch(() => undefined));
+    const entries = [...this.conns.values()];
+    // The run is over: a connect still in progress (a host whose tasks all skipped) is given up.
+    for (const e of entries) if (e.state === 'pending') e.abort.abort();
+    const all = entries.map((e) => e.conn.then((c) => c.close()).catch(() => undefined));
     this.conns.clear();
     if (this.localConn) all.push(this.localConn.close());
     await Promise.all(all);
