@@ -54,6 +54,8 @@ export class ReadAhead {
     this.began.set(host, gen);
     if (!quiet || task.inherited.delegateTo !== undefined || !MODULES.get(task.module)?.query) return;
     try {
+      // A task that reads nothing here (skipped by when) must not wait for the host's connection.
+      if (!this.queries(task, host)?.length) return;
       const conn = await this.env.connect(host);
       const become = becomeOf(task);
       if (this.reads.holds(conn, become, task)) return;
