@@ -6,6 +6,7 @@ import { cpSync, mkdtempSync, readdirSync, rmSync, symlinkSync, writeFileSync } 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { cacheFile, compileBundle } from '../../src/cli/bundles.js';
+import { COMMONJS, compileCached } from '../../src/engine/code_cache.js';
 import { ROOT } from '../support/cli.js';
 
 const CLI = join(ROOT, 'dist', 'cli');
@@ -27,15 +28,24 @@ describe('code cache of the built CLI', function () {
     for (const f of bundles) assert.equal(compileBundle(join(CLI, f), true).cachedDataRejected, false, `${cacheFile(f)} rejected or missing`);
   });
 
+  it('has a cache, which this node accepts, for the validators a play uses', () => {
+    for (const rel of ['playbook.schema.cjs', 'modules/file.schema.cjs', 'modules/copy.schema.cjs']) {
+      const file = join(ROOT, 'dist', 'validators', rel);
+      assert.equal(compileCached(file, COMMONJS).cachedDataRejected, false, `${cacheFile(file)} rejected or missing`);
+    }
+  });
+
   it('runs the same without a usable cache (corrupt, or made by another node)', () => {
     const pkg = mkdtempSync(join(tmpdir(), 'kiln-ccache-'));
     try {
       for (const p of ['package.json', 'schemas', join('dist', 'cli'), join('dist', 'validators')]) cpSync(join(ROOT, p), join(pkg, p), { recursive: true });
       symlinkSync(join(ROOT, 'node_modules'), join(pkg, 'node_modules'), 'dir');
-      const caches = readdirSync(join(pkg, 'dist', 'cli')).filter((f) => f.endsWith('.ccache'));
-      assert.equal(caches.length, 2);
-      for (const f of caches) writeFileSync(join(pkg, 'dist', 'cli', f), 'not a code cache');
-      for (const args of [['doc', 'copy'], ['validate', 'no-such.yml'], ['--version']]) {
+      const caches = readdirSync(join(pkg, 'dist'), { recursive: true, encoding: 'utf8' }).filter((f) => f.endsWith('.ccache'));
+      assert.ok(caches.length >= 3, caches.join(', '));
+      for (const f of caches) writeFileSync(join(pkg, 'dist', f), 'not a code cache');
+      const bad = join(pkg, 'bad.yml');
+      writeFileSync(bad, '- hosts: all\n  tasks:\n    - name: t\n      file: { path: /x, state: nonsense }\n');
+      for (const args of [['doc', 'copy'], ['validate', 'no-such.yml'], ['validate', bad], ['--version']]) {
         const want = run(join(CLI, 'main.js'), args);
         assert.deepEqual(run(join(pkg, 'dist', 'cli', 'main.js'), args), want, args.join(' '));
       }

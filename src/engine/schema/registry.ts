@@ -6,6 +6,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import type { Ajv2020, Options, ValidateFunction } from 'ajv/dist/2020.js';
+import { requireCached } from '../code_cache.js';
 import { packagePath } from '../paths.js';
 
 // ajv's compiler is loaded only when something must be compiled at run time: precompiled
@@ -59,7 +60,7 @@ function ahead(rel: string): ValidateFunction | undefined {
   if (!BUILT) return undefined;
   const file = precompiledFile(rel);
   if (!existsSync(file)) return undefined;
-  const mod = requireHere(file) as { digest: string; validate: ValidateFunction };
+  const mod = requireCached(file) as { digest: string; validate: ValidateFunction };
   digest ??= schemasDigest();
   return mod.digest === digest ? mod.validate : undefined;
 }
