@@ -18,11 +18,15 @@ async function bundleValidators(files: string[]): Promise<void> {
   await build({ entryPoints: files, outdir: precompiledDir(), outbase: precompiledDir(), allowOverwrite: true, bundle: true, format: 'cjs', platform: 'node', target: 'node20', minifyWhitespace: true, outExtension: { '.js': '.cjs' }, logLevel: 'warning' });
 }
 
-/** Write the bundles' code cache from a fresh node that ran them (warm_cache.ts); its output only on failure. */
+/**
+ * Write the bundles' code cache from a fresh node that ran them (warm_cache.ts); its output only
+ * on failure. A failed warm-up does not fail the install: kiln then compiles at start-up, as
+ * without a cache (the test suite insists on the cache, so a broken warm-up does not go unseen).
+ */
 function warmCodeCache(dir: string, bundles: string[]): void {
   const r = spawnSync(process.execPath, [join(dir, WARM), dir, ...bundles], { encoding: 'utf8' });
   rmSync(join(dir, WARM), { force: true });
-  if (r.status !== 0) throw new Error(`kiln: warming up the code cache failed (exit ${String(r.status ?? r.signal)}):\n${r.stdout}${r.stderr}`);
+  if (r.status !== 0) process.stderr.write(`kiln: warning: no code cache, start-up will be slower: the warm-up run failed (exit ${String(r.status ?? r.signal)}):\n${r.stdout}${r.stderr}\n`);
 }
 
 async function main(): Promise<void> {
