@@ -4,12 +4,12 @@
 // awaited); a play of controller-only tasks (debug, set_fact, assert) contacts no host.
 import { strict as assert } from 'node:assert';
 import { rmSync, writeFileSync } from 'node:fs';
-import { createServer, type Server, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { EXIT } from '../../src/engine/exit_codes.js';
 import { recap } from '../support/cli.js';
 import { freePort, type SshdFixture, startSshd } from '../support/sshd.js';
 import { type Home, kilnAt, knownLine, makeHome, resultLines, sshVars, waitForSession, writePlay } from './fleet.js';
+import { muteServer } from '../support/mute_server.js';
 
 const logins = (f: SshdFixture): number => f.log().split('\n').filter((l) => /Accepted publickey for root/.test(l)).length;
 const connections = (f: SshdFixture): number => f.log().split('\n').filter((l) => /Connection from 127\.0\.0\.1/.test(l)).length;
@@ -73,12 +73,9 @@ describe('fleet: connections open when the batch starts', function () {
   });
 
   it('a host that never answers and whose tasks all skip does not hold the run up to its timeout', async () => {
-    const sockets: Socket[] = [];
-    const mute: Server = createServer((s) => sockets.push(s));
-    await new Promise<void>((r) => mute.listen(0, '127.0.0.1', r));
+    const mute = await muteServer();
+    const { port } = mute;
     try {
-      const addr = mute.address();
-      const port = typeof addr === 'object' && addr ? addr.port : 0;
       const inv = inventory('mute.ini', [`good ${sshVars(a)}`, `mute ${sshVars({ port, clientKey: a.clientKey })} ansible_timeout=30`]);
       // good's nap leaves mute's connect time to reach the server; then the run ends with it pending.
       const play = writePlay(home.dir, 'mute.yml', 'all', `  - name: only on good\n    command: sleep 1\n    when: inventory_hostname == 'good'\n`);
@@ -86,11 +83,10 @@ describe('fleet: connections open when the batch starts', function () {
       const r = await kilnAt(home, ['play', play, '-i', inv]);
       assert.equal(r.code, EXIT.OK, r.stdout + r.stderr);
       assert.equal(recap(r.stdout)['mute']?.skipped, 1);
-      assert.ok(sockets.length >= 1, 'mute was contacted (preconnect)');
+      assert.ok(mute.sockets.length >= 1, 'mute was contacted (preconnect)');
       assert.ok(Date.now() - t0 < 15_000, `took ${Date.now() - t0} ms`);
     } finally {
-      for (const s of sockets) s.destroy();
-      await new Promise((r) => mute.close(r));
+      await mute.close();
     }
   });
 

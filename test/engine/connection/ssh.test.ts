@@ -3,7 +3,6 @@ import { strict as assert } from 'node:assert';
 import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
-import { createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ConnectionError } from '../../../src/engine/errors.js';
@@ -12,6 +11,7 @@ import { type SshOptions, resolveTarget, sshConnection } from '../../../src/engi
 import { expandTokens, loadSshConfig, matchPatternList, parseSshConfig, resolveSshConfig } from '../../../src/engine/connection/ssh_config.js';
 import type { Connection } from '../../../src/engine/connection/types.js';
 import { freePort, generateKey, keygenFingerprint, runProgram, type SshdFixture, startSshd, TEST_USERS } from '../../support/sshd.js';
+import { muteServer } from '../../support/mute_server.js';
 
 function settings(f: { host: string; port: number }, over: Partial<ConnectionSettings> = {}): ConnectionSettings {
   return { name: 'target', connection: 'ssh', host: f.host, port: f.port, becomeMethod: 'sudo', hostKeyChecking: true, timeoutSec: 10, ...over };
@@ -258,20 +258,15 @@ describe('ssh connection', function () {
     });
 
     it('a server that never speaks SSH: times out after timeoutSec', async function () {
-      const sockets: Socket[] = [];
-      const server: Server = createServer((s) => sockets.push(s));
-      await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+      const mute = await muteServer();
       try {
-        const addr = server.address();
-        const port = typeof addr === 'object' && addr ? addr.port : 0;
         const t0 = Date.now();
-        const e = await connectError(sshConnection(settings({ host: '127.0.0.1', port }, { ...rootKey(), timeoutSec: 1 }), options(home)));
+        const e = await connectError(sshConnection(settings({ host: '127.0.0.1', port: mute.port }, { ...rootKey(), timeoutSec: 1 }), options(home)));
         const ms = Date.now() - t0;
         assert.match(e.message, /timed out after 1 s/);
         assert.ok(ms >= 900 && ms < 5000, `took ${ms} ms`);
       } finally {
-        for (const s of sockets) s.destroy();
-        await new Promise((r) => server.close(r));
+        await mute.close();
       }
     });
 

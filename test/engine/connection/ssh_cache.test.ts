@@ -4,7 +4,6 @@
 // can be abandoned through its AbortSignal.
 import { strict as assert } from 'node:assert';
 import { copyFile, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type SshOptions, SshRunCache, sshConnection } from '../../../src/engine/connection/ssh.js';
@@ -12,6 +11,7 @@ import type { Connection } from '../../../src/engine/connection/types.js';
 import { ConnectionError } from '../../../src/engine/errors.js';
 import type { ConnectionSettings } from '../../../src/engine/inventory/connection_vars.js';
 import { type SshdFixture, startSshd } from '../../support/sshd.js';
+import { muteServer } from '../../support/mute_server.js';
 
 describe('ssh connection: files read once per run (SshRunCache)', function () {
   let f: SshdFixture;
@@ -88,12 +88,9 @@ describe('ssh connection: files read once per run (SshRunCache)', function () {
   });
 
   it('a connect in progress rejects at once when its signal aborts', async () => {
-    const sockets: Socket[] = [];
-    const server: Server = createServer((sock) => sockets.push(sock));
-    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const mute = await muteServer();
+    const { port } = mute;
     try {
-      const addr = server.address();
-      const port = typeof addr === 'object' && addr ? addr.port : 0;
       const abort = new AbortController();
       const t0 = Date.now();
       const p = sshConnection(settings({ port, privateKeyFile: f.clientKey }), options({ signal: abort.signal }));
@@ -103,8 +100,7 @@ describe('ssh connection: files read once per run (SshRunCache)', function () {
       // A signal aborted before the call: no connection is made.
       await assert.rejects(sshConnection(settings({ port, privateKeyFile: f.clientKey }), options({ signal: AbortSignal.abort() })), /abandoned/);
     } finally {
-      for (const sock of sockets) sock.destroy();
-      await new Promise((r) => server.close(r));
+      await mute.close();
     }
   });
 });

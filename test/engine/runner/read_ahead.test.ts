@@ -47,6 +47,13 @@ async function play(file: string, root: string, opts: { check?: boolean } = {}):
 
 const statuses = (p: Played): string[] => p.results.map((r) => `${r.task}: ${r.status}`);
 
+/** A one-play playbook in `dir` with these tasks (YAML, indented as list items of `tasks:`). */
+function playbook(dir: string, tasks: string): string {
+  const file = join(dir, 'site.yml');
+  writeFileSync(file, `- hosts: all\n  gather_facts: false\n  tasks:\n${tasks}`);
+  return file;
+}
+
 describe('read ahead (runner)', () => {
   let dir: string;
   beforeEach(() => {
@@ -64,8 +71,7 @@ describe('read ahead (runner)', () => {
     tasks.push(`- name: skipped\n  file: { path: "{{ root }}/never", state: directory }\n  when: false`);
     tasks.push(`- name: link\n  file: { path: "{{ root }}/ln", src: d0/f, state: link }`);
     tasks.push(`- name: guarded\n  command: touch {{ root }}/d0/f\n  args: { creates: "{{ root }}/d0/f" }`);
-    const file = join(dir, 'site.yml');
-    writeFileSync(file, `- hosts: all\n  gather_facts: false\n  tasks:\n${tasks.map((t) => t.replace(/^/gm, '    ')).join('\n')}\n`);
+    const file = playbook(dir, `${tasks.map((t) => t.replace(/^/gm, '    ')).join('\n')}\n`);
     const root = join(dir, 'root');
     mkdirSync(root);
 
@@ -77,7 +83,7 @@ describe('read ahead (runner)', () => {
       ['skipped: skipped'],
       'a converged run changes nothing',
     );
-    assert.deepEqual(second.calls, ["script"], `one round trip for 29 tasks: ${JSON.stringify(second.results.map((r) => r.task))}`);
+    assert.deepEqual(second.calls, ['script'], 'one round trip for 29 tasks');
     const check = await play(file, root, { check: true });
     assert.deepEqual(check.calls, ['script']);
     assert.equal(check.results.filter((r) => r.status === 'changed').length, 0);
@@ -85,13 +91,9 @@ describe('read ahead (runner)', () => {
 
   it('never answers from facts read before a change: the next task reads afresh', async () => {
     const target = join(dir, 'made-by-command');
-    const file = join(dir, 'site.yml');
-    writeFileSync(
-      file,
-      `- hosts: all
-  gather_facts: false
-  tasks:
-    - name: absent before
+    const file = playbook(
+      dir,
+      `    - name: absent before
       file: { path: "${target}", state: absent }
     - name: make it behind kiln's back
       command: touch ${target}
@@ -106,13 +108,9 @@ describe('read ahead (runner)', () => {
 
   it('reads afresh on every until retry: a file that appears meanwhile is seen', async () => {
     const target = join(dir, 'appears');
-    const file = join(dir, 'site.yml');
-    writeFileSync(
-      file,
-      `- hosts: all
-  gather_facts: false
-  tasks:
-    - name: wait for it
+    const file = playbook(
+      dir,
+      `    - name: wait for it
       file: { path: "${target}", state: file }
       register: waited
       until: waited is succeeded
