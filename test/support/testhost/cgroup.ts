@@ -86,12 +86,22 @@ function removeTree(path: string): void {
  * throws, processes may still be running in it (named in the message).
  */
 export async function destroyCgroup(path: string, timeoutMs = 15_000): Promise<void> {
+  for (const ms of destroying(path, timeoutMs)) await sleep(ms);
+}
+
+/** destroyCgroup for the exit hook. */
+export function destroyCgroupSync(path: string, timeoutMs = 15_000): void {
+  for (const ms of destroying(path, timeoutMs)) sleepSync(ms);
+}
+
+/** The steps of destroyCgroup; it yields how long to wait, so one body serves the async and the sync caller. */
+function* destroying(path: string, timeoutMs: number): Generator<number, void> {
   if (!existsSync(path)) return;
   const until = Date.now() + timeoutMs;
   signalAll(path);
   while (populated(path)) {
     if (Date.now() > until) throw new Error(`cgroup ${path} still holds PIDs ${cgroupPids(path).join(' ')} after SIGKILL`);
-    await sleep(20);
+    yield 20;
     signalAll(path);
   }
   // The kernel can report "populated 0" a moment before rmdir stops answering EBUSY.
@@ -101,29 +111,8 @@ export async function destroyCgroup(path: string, timeoutMs = 15_000): Promise<v
       return;
     } catch (e) {
       if (i >= 50) throw e;
-      await sleep(20);
     }
-  }
-}
-
-/** destroyCgroup for the exit hook. */
-export function destroyCgroupSync(path: string, timeoutMs = 15_000): void {
-  if (!existsSync(path)) return;
-  const until = Date.now() + timeoutMs;
-  signalAll(path);
-  while (populated(path)) {
-    if (Date.now() > until) throw new Error(`cgroup ${path} still holds PIDs ${cgroupPids(path).join(' ')} after SIGKILL`);
-    sleepSync(20);
-    signalAll(path);
-  }
-  for (let i = 0; ; i++) {
-    try {
-      removeTree(path);
-      return;
-    } catch (e) {
-      if (i >= 50) throw e;
-      sleepSync(20);
-    }
+    yield 20;
   }
 }
 
