@@ -55,7 +55,8 @@ export class ReadAhead {
     if (!quiet || task.inherited.delegateTo !== undefined || !MODULES.get(task.module)?.query) return;
     try {
       // A task that reads nothing here (skipped by when) must not wait for the host's connection.
-      if (!this.queries(task, host)?.length) return;
+      const own = this.queries(task, host);
+      if (!own?.length) return;
       const conn = await this.env.connect(host);
       const become = becomeOf(task);
       if (this.reads.holds(conn, become, task)) return;
@@ -64,7 +65,7 @@ export class ReadAhead {
       for (const t of rest()) {
         if (tasks.length >= WINDOW) break;
         if (t.inherited.delegateTo !== undefined || becomeOf(t) !== become || !this.selected(t) || this.reads.holds(conn, become, t)) continue;
-        const found = this.queries(t, host);
+        const found = t === task ? own : this.queries(t, host);
         if (found === undefined) continue;
         list.push(...found);
         tasks.push(t);
