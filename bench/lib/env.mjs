@@ -45,7 +45,7 @@ function newestMtime(dir) {
 
 /** Whether src/ or schemas/ changed after dist/ was built (then dist/ is not the code in the tree). */
 export function distIsStale(repo) {
-  const cli = join(repo, 'dist', 'cli', 'main.js');
+  const cli = join(repo, 'dist', 'cli', 'main.cjs');
   if (!existsSync(cli)) return true;
   const built = statSync(cli).mtimeMs;
   return ['src', 'schemas'].some((d) => newestMtime(join(repo, d)) > built);
@@ -59,7 +59,7 @@ export function distIsStale(repo) {
  * it was measured stale.
  */
 export function kilnUnderTest(repo, dir, { build = 'auto', snapshot = true, log }) {
-  const cli = join(repo, 'dist', 'cli', 'main.js');
+  const cli = join(repo, 'dist', 'cli', 'main.cjs');
   const missing = !existsSync(cli);
   const stale = distIsStale(repo);
   if (build === 'always' || (build === 'auto' && stale) || missing) {
@@ -73,10 +73,11 @@ export function kilnUnderTest(repo, dir, { build = 'auto', snapshot = true, log 
   if (!snapshot) return { cli, stale: measuredStale };
   mkdirSync(dir, { recursive: true });
   cpSync(join(repo, 'dist'), join(dir, 'dist'), { recursive: true });
-  cpSync(join(repo, 'schemas'), join(dir, 'schemas'), { recursive: true });
+  // With their times: a built kiln trusts its schema stamp (sizes and mtimes) instead of hashing them.
+  cpSync(join(repo, 'schemas'), join(dir, 'schemas'), { recursive: true, preserveTimestamps: true });
   cpSync(join(repo, 'package.json'), join(dir, 'package.json'));
   symlinkSync(join(repo, 'node_modules'), join(dir, 'node_modules'), 'dir');
-  return { cli: join(dir, 'dist', 'cli', 'main.js'), stale: measuredStale };
+  return { cli: join(dir, 'dist', 'cli', 'main.cjs'), stale: measuredStale };
 }
 
 function firstLine(s) {

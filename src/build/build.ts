@@ -1,10 +1,11 @@
 // `npm run build`, after tsc: precompile the schemas' validators and bundle the CLI with its
 // dependencies, so that start-up reads a few files instead of ~200 (bench/RESULTS.md, item 3).
-// dist/ ends up holding only cli/ (main.js, the bin, the bundles and their code cache) and validators/.
+// dist/ ends up holding only cli/ (main.cjs, the bin, the bundles and their code cache) and validators/.
 import { spawnSync } from 'node:child_process';
 import { readdirSync, renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { build } from 'esbuild';
+import { makeAscii } from './ascii.js';
 import { bundleCli, WARM } from './bundle.js';
 import { packagePath } from '../engine/paths.js';
 import { writePrecompiled } from '../engine/schema/precompile.js';
@@ -16,6 +17,7 @@ const KEEP = new Set(['cli', 'validators']);
 /** Make each precompiled validator self-contained (ajv's runtime helpers inlined): one file to read. */
 async function bundleValidators(files: string[]): Promise<void> {
   await build({ entryPoints: files, outdir: precompiledDir(), outbase: precompiledDir(), allowOverwrite: true, bundle: true, format: 'cjs', platform: 'node', target: 'node20', minifyWhitespace: true, outExtension: { '.js': '.cjs' }, logLevel: 'warning' });
+  for (const f of files) makeAscii(f);
 }
 
 /**

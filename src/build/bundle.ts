@@ -1,10 +1,11 @@
 // The built CLI: two CommonJS bundles run through node:vm with a V8 code cache (src/cli/bundles.ts),
-// and main.js, the small ES module that loads them. The engine bundle is loaded only when a
+// and main.cjs, the small launcher that loads them. The engine bundle is loaded only when a
 // subcommand runs, so `kiln --help` and `--version` stay small.
 import { chmodSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { build, type BuildOptions, type Plugin } from 'esbuild';
 import { packagePath } from '../engine/paths.js';
+import { makeAscii } from './ascii.js';
 import type { BundleNames } from '../cli/bundles.js';
 
 const SUBCOMMANDS = /^\.\/(play|validate|inventory|doc|facts|role_init)\.js$/;
@@ -77,6 +78,7 @@ async function cjsBundle(outdir: string, name: string, entry: string, plugins: P
   });
   const out = Object.keys(r.metafile!.outputs).find((f) => f.endsWith('.cjs'));
   if (!out) throw new Error(`kiln: esbuild wrote no ${name} bundle`);
+  makeAscii(join(packagePath(), out));
   return { file: basename(out), inputs: Object.keys(r.metafile!.inputs) };
 }
 
@@ -84,14 +86,24 @@ async function cjsBundle(outdir: string, name: string, entry: string, plugins: P
 // KilnError classes, two caches), so anything else must come through __kilnLink.
 const CLI_SOURCES = new Set(['src/cli/cli_entry.ts', 'src/cli/program.ts', 'src/engine/errors.ts', 'src/engine/exit_codes.ts', 'src/engine/paths.ts']);
 
-/** Bundle the CLI into outdir; returns the bundles' names (main.js knows them too). */
+/** The bin, in dist/cli/. */
+export const BIN = 'main.cjs';
+
+/** Bundle the CLI into outdir; returns the bundles' names (the bin knows them too). */
 export async function bundleCli(outdir: string): Promise<BundleNames> {
   const cli = await cjsBundle(outdir, 'cli', 'cli_entry.ts', [engineLink]);
   const extra = cli.inputs.filter((f) => f.startsWith('src/') && !CLI_SOURCES.has(f));
   if (extra.length) throw new Error(`kiln: the cli bundle would also hold ${extra.join(', ')}: import it lazily from a subcommand, or share it (bundle.ts)`);
   const names: BundleNames = { cli: cli.file, engine: (await cjsBundle(outdir, 'engine', 'engine_entry.ts', [sharedLink])).file };
-  await build({ ...COMMON, entryPoints: [packagePath('src', 'cli', 'launch.ts')], outfile: join(outdir, 'main.js'), format: 'esm', define: { KILN_BUNDLES: JSON.stringify(names) } });
-  chmodSync(join(outdir, 'main.js'), 0o755);
+  await build({
+    ...COMMON,
+    entryPoints: [packagePath('src', 'cli', 'launch.ts')],
+    outfile: join(outdir, BIN),
+    format: 'cjs',
+    define: { KILN_BUNDLES: JSON.stringify(names), 'import.meta.url': '__kilnUrl' },
+    banner: { js: "var __kilnUrl = require('node:url').pathToFileURL(__filename).href;" },
+  });
+  chmodSync(join(outdir, BIN), 0o755);
   // The warm-up runs from the final folder (build.ts), where tsc's dist/cli/ is gone: self-contained.
   await build({ ...COMMON, sourcemap: false, entryPoints: [packagePath('src', 'build', 'warm_cache.ts')], outfile: join(outdir, WARM), format: 'esm' });
   return names;

@@ -9,7 +9,7 @@ import { compileCached } from '../engine/code_cache.js';
 
 export { cacheFile, writeCodeCaches } from '../engine/code_cache.js';
 
-/** The bundles' file names (content-hashed), in the folder of main.js. */
+/** The bundles' file names (content-hashed), in the folder of the bin (main.cjs). */
 export interface BundleNames {
   cli: string;
   engine: string;

@@ -4,6 +4,8 @@
 // then writes each file's cache beside it: later runs neither parse nor compile what that run
 // executed. A cache made by another node, V8 or flags is rejected by V8, and the file compiles
 // as usual. V8 checks only the source's length: the build must not reuse a name for new content.
+// The build writes these files as ASCII (src/build/ascii.ts), so they are read as latin1: exact for
+// ASCII, faster than decoding UTF-8, and a one-byte string for V8.
 import { readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname } from 'node:path';
@@ -29,7 +31,7 @@ function readCache(file: string): Buffer | undefined {
 
 /** Compile a CommonJS file as a function of `params`, with its code cache if asked and there is one. */
 export function compileCached(file: string, params: readonly string[], useCache = true): Script {
-  const source = readFileSync(file, 'utf8');
+  const source = readFileSync(file, 'latin1');
   const script = new Script(`(function (${params.join(', ')}) {${source}\n})`, { filename: file, cachedData: useCache ? readCache(file) : undefined });
   scripts.set(file, script);
   return script;

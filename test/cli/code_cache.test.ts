@@ -2,7 +2,7 @@
 // V8 must accept it on this node, and a cache it rejects must cost time only, never behaviour.
 import { strict as assert } from 'node:assert';
 import { spawnSync } from 'node:child_process';
-import { cpSync, mkdtempSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { cacheFile, compileBundle } from '../../src/cli/bundles.js';
@@ -23,7 +23,7 @@ describe('code cache of the built CLI', function () {
   });
 
   it('has a cache for both bundles that this node accepts', () => {
-    const bundles = readdirSync(CLI).filter((f) => f.endsWith('.cjs'));
+    const bundles = readdirSync(CLI).filter((f) => f.endsWith('.cjs') && f !== 'main.cjs');
     assert.deepEqual(bundles.map((f) => f.replace(/-\w+\.cjs$/, '')).sort(), ['cli', 'engine']);
     for (const f of bundles) assert.equal(compileBundle(join(CLI, f), true).cachedDataRejected, false, `${cacheFile(f)} rejected or missing`);
   });
@@ -33,6 +33,17 @@ describe('code cache of the built CLI', function () {
       const file = join(ROOT, 'dist', 'validators', rel);
       assert.equal(compileCached(file, COMMONJS).cachedDataRejected, false, `${cacheFile(file)} rejected or missing`);
     }
+  });
+
+  it('has only ASCII in the files compiled through node:vm (they are read as latin1)', () => {
+    const files = [
+      ...readdirSync(CLI).filter((f) => f.endsWith('.cjs')).map((f) => join(CLI, f)),
+      ...readdirSync(join(ROOT, 'dist', 'validators'), { recursive: true, encoding: 'utf8' })
+        .filter((f) => f.endsWith('.cjs'))
+        .map((f) => join(ROOT, 'dist', 'validators', f)),
+    ];
+    assert.ok(files.length > 10, files.join(', '));
+    for (const f of files) assert.doesNotMatch(readFileSync(f, 'latin1'), /[\u0080-\uffff]/, f);
   });
 
   it('runs the same without a usable cache (corrupt, or made by another node)', () => {
@@ -46,8 +57,8 @@ describe('code cache of the built CLI', function () {
       const bad = join(pkg, 'bad.yml');
       writeFileSync(bad, '- hosts: all\n  tasks:\n    - name: t\n      file: { path: /x, state: nonsense }\n');
       for (const args of [['doc', 'copy'], ['validate', 'no-such.yml'], ['validate', bad], ['--version']]) {
-        const want = run(join(CLI, 'main.js'), args);
-        assert.deepEqual(run(join(pkg, 'dist', 'cli', 'main.js'), args), want, args.join(' '));
+        const want = run(join(CLI, 'main.cjs'), args);
+        assert.deepEqual(run(join(pkg, 'dist', 'cli', 'main.cjs'), args), want, args.join(' '));
       }
     } finally {
       rmSync(pkg, { recursive: true, force: true });

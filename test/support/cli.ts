@@ -10,7 +10,7 @@ export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
  * KILN_TEST_SOURCE=1 to run the TypeScript sources through tsx instead, e.g. while editing.
  */
 const TSX = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
-export const ENTRY = process.env['KILN_TEST_SOURCE'] ? ['--import', TSX, `${ROOT}src/cli/main.ts`] : [`${ROOT}dist/cli/main.js`];
+export const ENTRY = process.env['KILN_TEST_SOURCE'] ? ['--import', TSX, `${ROOT}src/cli/main.ts`] : [`${ROOT}dist/cli/main.cjs`];
 
 export interface CliResult {
   code: number;

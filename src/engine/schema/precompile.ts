@@ -5,7 +5,7 @@ import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { Ajv2020 } from 'ajv/dist/2020.js';
 import standalone from 'ajv/dist/standalone/index.js';
-import { newAjv, precompiledFile, schemaFiles, schemaId, schemasDigest } from './registry.js';
+import { newAjv, precompiledFile, precompiledStampFile, schemaFiles, schemaId, schemasDigest, schemasStamp } from './registry.js';
 
 /** The CommonJS source of one schema's validator: `module.exports = { digest, validate }`. */
 export function precompiledSource(rel: string, digest = schemasDigest(), ajv = sourceAjv()): string {
@@ -20,15 +20,21 @@ function sourceAjv(): Ajv2020 {
   return newAjv({ code: { source: true, esm: false } });
 }
 
-/** Write every schema's validator (each atomically) where registry.ts looks; returns the files. */
+/** Write every schema's validator and the schemas' stamp (each atomically) where registry.ts looks; returns the validators. */
 export function writePrecompiled(): string[] {
-  const digest = schemasDigest();
+  const stamp = schemasStamp();
   const ajv = sourceAjv();
-  return schemaFiles().map((rel) => {
+  const files = schemaFiles().map((rel) => {
     const target = precompiledFile(rel);
     mkdirSync(dirname(target), { recursive: true });
-    writeFileSync(`${target}.tmp`, precompiledSource(rel, digest, ajv));
-    renameSync(`${target}.tmp`, target);
+    writeAtomic(target, precompiledSource(rel, stamp.digest, ajv));
     return target;
   });
+  writeAtomic(precompiledStampFile(), `${JSON.stringify(stamp)}\n`);
+  return files;
+}
+
+function writeAtomic(target: string, text: string): void {
+  writeFileSync(`${target}.tmp`, text);
+  renameSync(`${target}.tmp`, target);
 }

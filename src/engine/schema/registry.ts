@@ -2,7 +2,7 @@
 // also compiles each schema ahead of time (precompile.ts) into its own file, which a built kiln
 // loads, one schema at a time, while the schemas match.
 import { createHash } from 'node:crypto';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import type { Ajv2020, Options, ValidateFunction } from 'ajv/dist/2020.js';
@@ -42,6 +42,50 @@ export function schemasDigest(): string {
   return h.digest('hex');
 }
 
+/** What the build saw of each schema file (path, size, mtime), and their digest. */
+export interface SchemasStamp {
+  digest: string;
+  files: [rel: string, size: number, mtimeMs: number][];
+}
+
+/** The stamp of the schemas as they are now. */
+export function schemasStamp(): SchemasStamp {
+  // Stat before reading: a file changed in between then has a newer mtime than its stamp says.
+  const files = schemaFiles().map((rel): [string, number, number] => {
+    const st = statSync(SCHEMA_DIR + rel);
+    return [rel, st.size, st.mtimeMs];
+  });
+  return { digest: schemasDigest(), files };
+}
+
+/**
+ * The schemas' digest, taken from the build's stamp while every schema file still has the size and
+ * mtime the build saw (a few stats instead of reading and hashing every file at each start-up);
+ * computed from the files otherwise.
+ */
+export function currentDigest(stampFile = precompiledStampFile()): string {
+  try {
+    const stamp = JSON.parse(readFileSync(stampFile, 'utf8')) as SchemasStamp;
+    const files = schemaFiles();
+    const same =
+      files.length === stamp.files.length &&
+      stamp.files.every(([rel, size, mtimeMs], i) => {
+        if (files[i] !== rel) return false;
+        const st = statSync(SCHEMA_DIR + rel);
+        return st.size === size && st.mtimeMs === mtimeMs;
+      });
+    if (same && typeof stamp.digest === 'string') return stamp.digest;
+  } catch {
+    // no stamp, or unreadable: judge by the files
+  }
+  return schemasDigest();
+}
+
+/** Where the build records the stamp of the schemas it compiled. */
+export function precompiledStampFile(): string {
+  return `${precompiledDir()}/schemas.stamp.json`;
+}
+
 /** Where `npm run build` writes the precompiled validators. */
 export function precompiledDir(): string {
   return packagePath('dist', 'validators');
@@ -61,7 +105,7 @@ function ahead(rel: string): ValidateFunction | undefined {
   const file = precompiledFile(rel);
   if (!existsSync(file)) return undefined;
   const mod = requireCached(file) as { digest: string; validate: ValidateFunction };
-  digest ??= schemasDigest();
+  digest ??= currentDigest();
   return mod.digest === digest ? mod.validate : undefined;
 }
 

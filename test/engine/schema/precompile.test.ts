@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
 import type { ValidateFunction } from 'ajv';
 import { precompiledSource } from '../../../src/engine/schema/precompile.js';
-import { precompiledFile, precompiledDir, schemaFiles, schemasDigest, validatorFor } from '../../../src/engine/schema/registry.js';
+import { currentDigest, precompiledFile, precompiledDir, schemaFiles, schemasDigest, schemasStamp, validatorFor } from '../../../src/engine/schema/registry.js';
 
 describe('precompiled schemas', function () {
   this.timeout(60_000);
@@ -42,6 +42,40 @@ describe('precompiled schemas', function () {
   it('keeps a schema file small: only the schema and the ones it refers to', () => {
     const size = (rel: string) => precompiledSource(rel).length;
     assert.ok(size('modules/copy.schema.json') * 10 < size('playbook.schema.json'));
+  });
+
+  describe('the digest the precompiled files are checked against', () => {
+    const stampFile = (): string => join(dir, 'schemas.stamp.json');
+    const writeStamp = (stamp: unknown): void => writeFileSync(stampFile(), JSON.stringify(stamp));
+
+    it("takes the build's stamp while every schema file has the size and mtime it recorded", () => {
+      // A digest no file could hash to: it can only come from the stamp.
+      writeStamp({ ...schemasStamp(), digest: 'from-the-stamp' });
+      assert.equal(currentDigest(stampFile()), 'from-the-stamp');
+    });
+
+    it('hashes the files when one has another mtime or size than the stamp says', () => {
+      const stamp = schemasStamp();
+      const [first, size, mtimeMs] = stamp.files[0] as [string, number, number];
+      writeStamp({ digest: 'stale', files: [[first, size, mtimeMs + 1], ...stamp.files.slice(1)] });
+      assert.equal(currentDigest(stampFile()), schemasDigest());
+      writeStamp({ digest: 'stale', files: [[first, size + 1, mtimeMs], ...stamp.files.slice(1)] });
+      assert.equal(currentDigest(stampFile()), schemasDigest());
+    });
+
+    it('hashes the files when a schema file was added or removed since the stamp', () => {
+      const stamp = schemasStamp();
+      writeStamp({ digest: 'stale', files: stamp.files.slice(1) });
+      assert.equal(currentDigest(stampFile()), schemasDigest());
+      writeStamp({ digest: 'stale', files: [...stamp.files, ['zz.schema.json', 1, 1]] });
+      assert.equal(currentDigest(stampFile()), schemasDigest());
+    });
+
+    it('hashes the files when there is no stamp, or it is not JSON', () => {
+      assert.equal(currentDigest(join(dir, 'missing.json')), schemasDigest());
+      writeFileSync(stampFile(), '{"digest": "trunc');
+      assert.equal(currentDigest(stampFile()), schemasDigest());
+    });
   });
 
   const samples: [string, unknown][] = [
