@@ -2,12 +2,14 @@
 // and main.cjs, the small launcher that loads them. The engine bundle is loaded only when a
 // subcommand runs, so `kiln --help` and `--version` stay small.
 import { chmodSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { basename, dirname, join, resolve } from 'node:path';
 import { build, type BuildOptions, type Plugin } from 'esbuild';
 import { packagePath } from '../engine/paths.js';
 import { makeAscii } from './ascii.js';
 import type { BundleNames } from '../cli/bundles.js';
 
+const requireHere = createRequire(import.meta.url);
 const SUBCOMMANDS = /^\.\/(play|validate|inventory|doc|facts|role_init)\.js$/;
 const SHARED: Record<string, string> = { 'errors.js': 'errors', 'exit_codes.js': 'exitCodes', 'paths.js': 'paths' };
 
@@ -58,11 +60,36 @@ const COMMON: BuildOptions = {
   metafile: true,
 };
 
-/** One CommonJS bundle named NAME-HASH.cjs; returns its file name and the sources it holds. */
+/**
+ * Packages big enough to matter that many runs never call: each is its own bundle with its own code
+ * cache, loaded on the first require. In the engine bundle their code (and the bytecode the
+ * warm-up gave it) would be read and deserialized at every start-up: yaml is not needed while the
+ * parse cache answers (load/yaml_cache.ts), Handlebars only for templates that are more than
+ * `{{ var }}` (template/simple.ts).
+ */
+const VENDORED = ['yaml', 'handlebars'] as const;
+
+/** In the engine bundle, `require('yaml')` … loads the package's own bundle through the code cache. */
+function vendorLink(files: Record<string, string>): Plugin {
+  return {
+    name: 'kiln-vendor-link',
+    setup(b) {
+      b.onResolve({ filter: new RegExp(`^(${VENDORED.join('|')})$`) }, (a) => ({ path: a.path, namespace: 'kiln-vendor' }));
+      b.onLoad({ filter: /.*/, namespace: 'kiln-vendor' }, (a) => ({
+        contents: `const { requireCached } = require(${JSON.stringify(packagePath('src', 'engine', 'code_cache.ts'))});
+module.exports = requireCached(require('node:path').join(__dirname, ${JSON.stringify(files[a.path])}));`,
+        resolveDir: packagePath(),
+        loader: 'js',
+      }));
+    },
+  };
+}
+
+/** One CommonJS bundle named NAME-HASH.cjs of a source under src/cli/ or a package; returns its file name and the sources it holds. */
 async function cjsBundle(outdir: string, name: string, entry: string, plugins: Plugin[]): Promise<{ file: string; inputs: string[] }> {
   const r = await build({
     ...COMMON,
-    entryPoints: { [name]: packagePath('src', 'cli', entry) },
+    entryPoints: { [name]: entry.endsWith('.ts') ? packagePath('src', 'cli', entry) : entry },
     entryNames: '[name]-[hash]',
     outdir,
     format: 'cjs',
@@ -94,7 +121,12 @@ export async function bundleCli(outdir: string): Promise<BundleNames> {
   const cli = await cjsBundle(outdir, 'cli', 'cli_entry.ts', [engineLink]);
   const extra = cli.inputs.filter((f) => f.startsWith('src/') && !CLI_SOURCES.has(f));
   if (extra.length) throw new Error(`kiln: the cli bundle would also hold ${extra.join(', ')}: import it lazily from a subcommand, or share it (bundle.ts)`);
-  const names: BundleNames = { cli: cli.file, engine: (await cjsBundle(outdir, 'engine', 'engine_entry.ts', [sharedLink])).file };
+  const vendored: Record<string, string> = {};
+  for (const pkg of VENDORED) vendored[pkg] = (await cjsBundle(outdir, `vendor-${pkg}`, requireHere.resolve(pkg), [])).file;
+  const engine = await cjsBundle(outdir, 'engine', 'engine_entry.ts', [sharedLink, vendorLink(vendored)]);
+  const inlined = engine.inputs.filter((f) => VENDORED.some((pkg) => f.startsWith(`node_modules/${pkg}/`)));
+  if (inlined.length) throw new Error(`kiln: the engine bundle would also hold ${inlined.slice(0, 3).join(', ')}: vendored packages load from their own bundle`);
+  const names: BundleNames = { cli: cli.file, engine: engine.file };
   await build({
     ...COMMON,
     entryPoints: [packagePath('src', 'cli', 'launch.ts')],
