@@ -39,6 +39,22 @@ describe('language: handlers', function () {
     assert.deepEqual(r.recap['beta'], { ok: 9, changed: 8, unreachable: 0, failed: 0, skipped: 1, rescued: 0, ignored: 0 });
   });
 
+  it('a role\'s handler answers to "role : name" too', async () => {
+    const r = await play(fixture('handlers/role_qualified.yml'), root);
+    assert.equal(r.code, 0, output(r));
+    // The role's tasks run first (roles before tasks, in one section, as in Ansible: no flush in
+    // between); its notify and the qualified one run once, at the meta; the topic at the end.
+    assert.deepEqual(logLines(join(root, 'qualified.log')), ['task:role', 'task:qualified', 'handler:restarter-restart', 'task:topic', 'handler:restarter-restart']);
+  });
+
+  it('a qualified name of a role the play does not use is refused before anything runs', async () => {
+    const r = await play(fixture('handlers/role_qualified_unknown.yml'), root);
+    assert.equal(r.code, 3, output(r));
+    assert.match(r.stderr, /role_qualified_unknown\.yml:7:\d+.*notify: no handler is named or listens to "other : restart"/);
+    assert.match(r.stderr, /role_qualified_unknown\.yml:10:\d+.*notify: no handler is named or listens to "restarter : config changed"/);
+    assert.match(r.stderr, /handlers of this play: .*restarter : restart/);
+  });
+
   describe('after a task fails on the host', () => {
     const log = (): string[] => logLines(join(root, 'handlers.log'));
     beforeEach(() => removeScratch(join(root, 'handlers.log')));

@@ -9,6 +9,7 @@ import { valueLocOf } from '../load/locations.js';
 import { locInScalar } from '../load/yaml.js';
 import { HELPER_NAMES } from '../template/helpers.js';
 import { templateRefs } from '../template/refs.js';
+import { handlerNames } from './handlers.js';
 import type { Cond, IncludeNode, Node, Play, TaskNode } from './model.js';
 
 export interface KnownNames {
@@ -93,10 +94,7 @@ function forEachTask(play: Play, fn: (t: TaskNode, isHandler: boolean) => void):
 
 function checkHandlers(play: Play, problems: Problem[]): void {
   const names = new Set<string>();
-  for (const h of play.handlers) {
-    names.add(h.name);
-    for (const l of h.listen) names.add(l);
-  }
+  for (const h of play.handlers) for (const n of handlerNames(h)) names.add(n);
   forEachTask(play, (t) => {
     for (const n of t.notify) {
       if (names.has(n)) continue;

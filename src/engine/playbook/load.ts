@@ -175,8 +175,8 @@ export class Loader {
     for (const [i, ref] of ((raw['roles'] as unknown[] | undefined) ?? []).entries()) {
       roleNodes.push(...this.roleRef(ref, dir, base, handlers, seen, locOf(ref) ?? valueLocOf(raw['roles'], i) ?? loc));
     }
-    sections.push(roleNodes);
-    sections.push(this.tasks(raw['tasks'], dir, base, handlers));
+    // As in Ansible, roles and tasks are one section: handlers the roles notify run after the tasks.
+    sections.push([...roleNodes, ...this.tasks(raw['tasks'], dir, base, handlers)]);
     sections.push(this.tasks(raw['post_tasks'], dir, base, handlers));
     for (const h of (raw['handlers'] as Raw[] | undefined) ?? []) {
       const node = this.node(h, dir, base, handlers, true);

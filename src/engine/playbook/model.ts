@@ -126,7 +126,7 @@ export interface Play {
   connection?: 'local' | 'ssh';
   checkMode?: boolean;
   diff?: boolean;
-  /** pre_tasks, roles, tasks and post_tasks, in run order; handlers flush between sections. */
+  /** pre_tasks, roles then tasks, and post_tasks, in run order; handlers flush after each section. */
   sections: Node[][];
   handlers: TaskNode[];
   /** Extra vars given to import_playbook. */

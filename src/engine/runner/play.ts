@@ -6,6 +6,7 @@ import { ConnectionError } from '../errors.js';
 import { countResult } from '../output/recap.js';
 import { ModuleError, ValidationError } from '../errors.js';
 import { copyLocs } from '../load/locations.js';
+import { handlerNames } from '../playbook/handlers.js';
 import { Loader } from '../playbook/load.js';
 import { validateInline } from '../schema/validate.js';
 import type { IncludeNode, Node, RoleInstance, TaskNode } from '../playbook/model.js';
@@ -47,7 +48,7 @@ export class PlayRunner {
   /** Note that a host notified these handler names or listen topics (each matching handler). */
   notify(host: HostState, names: readonly string[]): void {
     for (const h of this.env.play.handlers) {
-      if (!names.includes(h.name) && !h.listen.some((l) => names.includes(l))) continue;
+      if (!handlerNames(h).some((n) => names.includes(n))) continue;
       let set = this.pending.get(h);
       if (!set) this.pending.set(h, (set = new Set()));
       set.add(host);
@@ -111,14 +112,21 @@ export class PlayRunner {
     return tagsSelect(task.inherited.tags, o.tags, o.skipTags);
   }
 
-  /** The name shown for a task: templated like Ansible's, with the first host's variables. */
+  /**
+   * The name shown for a task: templated like Ansible's, with the first host's variables, and, as
+   * ansible-playbook shows it, "role : name" for a task or handler of a role.
+   */
   private title(task: TaskNode, host: HostState): string {
-    if (!isTemplated(task.name)) return task.name;
-    try {
-      return renderText(task.name, scopeFor(task, host, this.env), 'task name');
-    } catch {
-      return task.name;
+    let name = task.name;
+    if (isTemplated(name)) {
+      try {
+        name = renderText(name, scopeFor(task, host, this.env), 'task name');
+      } catch {
+        // shown as written
+      }
     }
+    const role = task.inherited.role?.name;
+    return role ? `${role} : ${name}` : name;
   }
 
   /** `ahead`: the tasks from this one on, whose path facts may be read in one round trip. */
@@ -132,7 +140,7 @@ export class PlayRunner {
     const runOn = task.inherited.runOnce ? hosts.slice(0, 1) : hosts;
     const run = async (h: HostState): Promise<TaskResult> => {
       if (ahead) await this.readAhead.before(task, ahead, h);
-      return runTask(task, h, this.env);
+      return runTask(task, h, this.env, title);
     };
     const results = (await Promise.all(runOn.map((h) => this.limit(() => run(h))))).map((r) => (r.task === title ? r : { ...r, task: title }));
     const all: [HostState, TaskResult][] = runOn.map((h, i) => [h, results[i] as TaskResult]);

@@ -45,15 +45,18 @@ export function condsHold(conds: readonly Cond[], vars: Vars): { ok: true } | { 
   return { ok: true };
 }
 
-/** Run a task on one host (all loop items included). Never throws: failures are results. */
-export async function runTask(task: TaskNode, host: HostState, env: PlayEnv): Promise<TaskResult> {
+/**
+ * Run a task on one host (all loop items included). Never throws: failures are results. `title`:
+ * the name the task was announced with (templated, "role : name"), which its item results carry.
+ */
+export async function runTask(task: TaskNode, host: HostState, env: PlayEnv, title = task.name): Promise<TaskResult> {
   const started = Date.now();
   let result: TaskResult;
   try {
     if (task.loop === undefined) {
       result = await runOnce(task, host, env, scopeFor(task, host, env));
     } else {
-      result = await runLoop(task, host, env);
+      result = await runLoop(task, host, env, title);
     }
   } catch (e) {
     result = errorResult({ host: host.name, task: task.name }, e);
@@ -62,7 +65,7 @@ export async function runTask(task: TaskNode, host: HostState, env: PlayEnv): Pr
   return finish(task, host, result);
 }
 
-async function runLoop(task: TaskNode, host: HostState, env: PlayEnv): Promise<TaskResult> {
+async function runLoop(task: TaskNode, host: HostState, env: PlayEnv, title: string): Promise<TaskResult> {
   const base = scopeFor(task, host, env);
   const items = typeof task.loop === 'string' ? renderValue(task.loop, base, 'loop') : renderDeep(task.loop, base, 'loop');
   if (!Array.isArray(items)) {
@@ -78,6 +81,7 @@ async function runLoop(task: TaskNode, host: HostState, env: PlayEnv): Promise<T
     } catch (e) {
       r = errorResult({ host: host.name, task: task.name }, e);
     }
+    r.task = title;
     r.itemLabel = task.loopLabel ? String(renderText(task.loopLabel, scope, 'loop_control.label')) : label(item);
     r.data = { ...(r.data ?? {}), [task.loopVar]: item, item };
     if (task.inherited.noLog) censor(r);
