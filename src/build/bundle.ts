@@ -7,7 +7,7 @@ import { build, type BuildOptions, type Plugin } from 'esbuild';
 import { packagePath } from '../engine/paths.js';
 import type { BundleNames } from '../cli/bundles.js';
 
-const SUBCOMMANDS = /^\.\/(play|validate|inventory|doc|facts|role_init)\.js$/;
+const SUBCOMMANDS = /^\.\/(play|validate|inventory|doc|facts|role_init|ssh_broker)\.js$/;
 const SHARED: Record<string, string> = { 'errors.js': 'errors', 'exit_codes.js': 'exitCodes', 'paths.js': 'paths' };
 
 /**

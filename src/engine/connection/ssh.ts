@@ -9,6 +9,7 @@ import { SshRunCache } from './ssh_cache.js';
 import { ShellConnection } from './shell_connection.js';
 import { expandTokens, loadSshConfig, resolveSshConfig, type SshHostConfig } from './ssh_config.js';
 import { SshLink } from './ssh_link.js';
+import { brokerConnection } from './broker/client.js';
 import type { Connection } from './types.js';
 
 export { SshRunCache };
@@ -33,7 +34,7 @@ export interface SshOptions {
   signal?: AbortSignal;
   /** Files already read in this run (ssh config, known_hosts, keys); none: read them for this connection. */
   cache?: SshRunCache;
-  /** Told about ssh config lines kiln ignored (bad values, unsupported Match criteria). */
+  /** Told about ssh config lines kiln ignored (bad values, unsupported Match criteria), and why the connection broker could not be used. */
   onWarning?: (message: string) => void;
 }
 
@@ -101,7 +102,9 @@ export function resolveTarget(s: ConnectionSettings, o: SshOptions = {}): SshTar
 
 /**
  * Connect to a host over SSH. Resolves once logged in; throws ConnectionError (refused, timed out,
- * host key refused, authentication failed with what was tried) otherwise.
+ * host key refused, authentication failed with what was tried) otherwise. With
+ * s.controlPersistSec > 0 the login is the broker's (broker/), reused by the runs that follow
+ * within that time; when the broker cannot be used, kiln warns and connects directly.
  */
 export async function sshConnection(s: ConnectionSettings, o: SshOptions = {}): Promise<Connection> {
   let t: SshTarget;
@@ -110,7 +113,11 @@ export async function sshConnection(s: ConnectionSettings, o: SshOptions = {}): 
   } catch (e) {
     throw new ConnectionError(s.name, `cannot read the ssh client config: ${(e as Error).message}`);
   }
-  for (const w of t.config.warnings) o.onWarning?.(w);
+  for (const w of t.config.warnings) o.onWarning?.(`ssh client config: ${w}`);
+  if (s.controlPersistSec > 0) {
+    const brokered = await brokerConnection(s, t, o);
+    if (brokered) return brokered;
+  }
   const link = await SshLink.open(s.name, t, s, o);
   return new ShellConnection({
     host: s.name,

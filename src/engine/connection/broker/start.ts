@@ -1,0 +1,27 @@
+// How kiln starts its SSH broker: the same kiln that runs (the built bin, or the sources under
+// tsx), with a hidden subcommand, detached so that it outlives the run that started it.
+import { type ChildProcess, spawn } from 'node:child_process';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { packagePath, packageRoot } from '../../paths.js';
+
+/** The hidden subcommand: `kiln __ssh-broker SOCKET`. */
+export const BROKER_COMMAND = '__ssh-broker';
+
+/** node's arguments that run a broker on `socketPath`. */
+export function brokerArgv(socketPath: string): string[] {
+  const here = fileURLToPath(import.meta.url);
+  if (here.endsWith('.ts')) return ['--import', 'tsx', packagePath('src', 'cli', 'main.ts'), BROKER_COMMAND, socketPath];
+  // The engine bundle (dist/cli/engine-HASH.cjs) sits beside the bin, which loads it with its code cache.
+  const bin = here.endsWith('.cjs') ? join(dirname(here), 'main.js') : packagePath('dist', 'cli', 'main.js');
+  return [bin, BROKER_COMMAND, socketPath];
+}
+
+/** Start a broker in the background; nothing of it keeps this process alive. */
+export function startBroker(socketPath: string): ChildProcess {
+  // cwd: where `--import tsx` resolves from; the broker itself only uses absolute paths.
+  const child = spawn(process.execPath, brokerArgv(socketPath), { detached: true, stdio: 'ignore', cwd: packageRoot() });
+  child.on('error', () => undefined);
+  child.unref();
+  return child;
+}
