@@ -2,8 +2,9 @@
 // logged-in ssh2 connections for the kiln runs that follow (OpenSSH's ControlMaster with
 // ControlPersist). It serves protocol.ts on a unix socket; client.ts starts it and talks to it.
 import { randomBytes } from 'node:crypto';
-import { chmodSync, statSync, unlinkSync } from 'node:fs';
+import { chmodSync, linkSync, rmSync, statSync, unlinkSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
+import { dirname, join } from 'node:path';
 import { StringDecoder } from 'node:string_decoder';
 import { ConnectionError } from '../../errors.js';
 import { SshRunCache } from '../ssh_cache.js';
@@ -14,7 +15,7 @@ import { type ConnectRequest, type ExecRequest, type Failure, FRAME, frame, MAX_
 import { parseRequest } from './request.js';
 
 /** How long a new broker waits for its first client before it exits. */
-const FIRST_CLIENT_MS = 10_000;
+const FIRST_CLIENT_MS = 5_000;
 
 /** One SSH connection the broker holds, and who uses it. */
 interface Held {
@@ -52,20 +53,36 @@ export class Broker {
     this.done = new Promise((resolve) => (this.finish = resolve));
   }
 
-  /** Listen; 'taken' when another broker already listens on the socket (this one then has nothing to do). */
-  listen(): Promise<'listening' | 'taken'> {
-    return new Promise((resolve, reject) => {
-      this.server.once('error', (e: NodeJS.ErrnoException) => (e.code === 'EADDRINUSE' ? resolve('taken') : reject(e)));
-      this.server.listen(this.socketPath, () => {
-        chmodSync(this.socketPath, 0o600);
-        this.inode = statSync(this.socketPath).ino;
-        this.firstClient = setTimeout(() => {
-          this.waitingForFirst = false;
-          this.settle();
-        }, FIRST_CLIENT_MS);
-        resolve('listening');
-      });
+  /**
+   * Listen; 'taken' when the socket path is already there (another broker's, or a dead one's that
+   * the client removes before it starts a broker again). The socket is bound under a temporary
+   * name and linked into place once listening, so a client never finds a socket that refuses
+   * because its broker is still starting, and two brokers starting at once cannot both win.
+   */
+  async listen(): Promise<'listening' | 'taken'> {
+    const bound = join(dirname(this.socketPath), `.broker-${process.pid}`);
+    rmSync(bound, { force: true });
+    await new Promise<void>((resolve, reject) => {
+      this.server.once('error', reject);
+      this.server.listen(bound, () => resolve());
     });
+    try {
+      chmodSync(bound, 0o600);
+      linkSync(bound, this.socketPath);
+    } catch (e) {
+      this.server.close();
+      if ((e as NodeJS.ErrnoException).code === 'EEXIST') return 'taken';
+      throw e;
+    } finally {
+      // The server removes its bound name when it closes; the linked name stays ours until stop().
+      rmSync(bound, { force: true });
+    }
+    this.inode = statSync(this.socketPath).ino;
+    this.firstClient = setTimeout(() => {
+      this.waitingForFirst = false;
+      this.settle();
+    }, FIRST_CLIENT_MS);
+    return 'listening';
   }
 
   /** Resolves once the broker has stopped: nothing held, no client, socket removed. */
