@@ -75,22 +75,32 @@ export function frame(type: FrameType, data: Buffer | string = ''): Buffer {
   return Buffer.concat([head, body]);
 }
 
-/** Splits a byte stream into frames, whatever the chunking. */
+/** Splits a byte stream into frames, whatever the chunking (a frame's bytes are joined once, when all are in). */
 export class FrameReader {
-  private buf: Buffer = Buffer.alloc(0);
+  private chunks: Buffer[] = [];
+  private size = 0;
+  /** Bytes the frame at the head needs in all (5 until its header is in). */
+  private need = 5;
 
   /** Called for each whole frame; may be replaced between chunks. */
   constructor(public onFrame: (type: number, data: Buffer) => void) {}
 
   push(chunk: Buffer): void {
-    this.buf = this.buf.length ? Buffer.concat([this.buf, chunk]) : chunk;
-    while (this.buf.length >= 5) {
-      const len = this.buf.readUInt32BE(1);
-      if (this.buf.length < 5 + len) return;
-      const type = this.buf.readUInt8(0);
-      const data = this.buf.subarray(5, 5 + len);
-      this.buf = this.buf.subarray(5 + len);
-      this.onFrame(type, data);
+    this.chunks.push(chunk);
+    this.size += chunk.length;
+    while (this.size >= this.need) {
+      const buf = this.chunks.length === 1 ? (this.chunks[0] as Buffer) : Buffer.concat(this.chunks, this.size);
+      const total = 5 + buf.readUInt32BE(1);
+      if (buf.length < total) {
+        this.chunks = [buf];
+        this.need = total;
+        return;
+      }
+      const rest = buf.subarray(total);
+      this.chunks = rest.length ? [rest] : [];
+      this.size = rest.length;
+      this.need = 5;
+      this.onFrame(buf.readUInt8(0), buf.subarray(5, total));
     }
   }
 }
