@@ -23,8 +23,11 @@ export function brokerArgv(socketPath: string): string[] {
 
 /** Start a broker in the background; nothing of it keeps this process alive. */
 export function startBroker(socketPath: string): ChildProcess {
-  // cwd /: the broker only uses absolute paths, and must not keep a run's directory busy.
-  const child = spawn(process.execPath, brokerArgv(socketPath), { detached: true, stdio: 'ignore', cwd: '/' });
+  // cwd /: the broker only uses absolute paths, and must not keep a run's directory busy. A
+  // minimal environment: it outlives the run, and needs nothing of it (requests carry the agent socket).
+  const env: NodeJS.ProcessEnv = { PATH: process.env.PATH ?? '/usr/bin:/bin' };
+  if (process.env.HOME) env.HOME = process.env.HOME;
+  const child = spawn(process.execPath, brokerArgv(socketPath), { detached: true, stdio: 'ignore', cwd: '/', env });
   child.on('error', () => undefined);
   child.unref();
   return child;

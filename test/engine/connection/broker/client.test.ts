@@ -11,6 +11,7 @@ import type { ConnectionSettings } from '../../../../src/engine/inventory/connec
 import { type SshOptions, sshConnection } from '../../../../src/engine/connection/ssh.js';
 import type { Connection } from '../../../../src/engine/connection/types.js';
 import { type ControlDir, logins, useControlDir, waitFor } from '../../../support/broker.js';
+import { muteServer } from '../../../support/mute_server.js';
 import { generateKey, type SshdFixture, startSshd, TEST_USERS } from '../../../support/sshd.js';
 
 function settings(f: { host: string; port: number }, over: Partial<ConnectionSettings> = {}): ConnectionSettings {
@@ -140,6 +141,50 @@ describe('ssh connection broker', function () {
     const brokered = await connectError(sshConnection(settings(dead, { user: 'root', privateKeyFile: f.clientKey }), options()));
     assert.match(direct.message, /connection refused/);
     assert.equal(brokered.message, direct.message);
+  });
+
+  it('a server that never speaks SSH: the same timeout message as a direct connection', async function () {
+    const mute = await muteServer();
+    try {
+      const s = settings({ host: '127.0.0.1', port: mute.port }, { user: 'root', privateKeyFile: f.clientKey, timeoutSec: 1 });
+      const direct = await connectError(sshConnection({ ...s, controlPersistSec: 0 }, options()));
+      const brokered = await connectError(sshConnection(s, options()));
+      assert.match(direct.message, /timed out after 1 s waiting for the SSH handshake/);
+      assert.equal(brokered.message, direct.message);
+    } finally {
+      await mute.close();
+    }
+  });
+
+  it('an abandoned attempt (the run no longer needs the host) rejects at once, as a direct one does', async function () {
+    const mute = await muteServer();
+    try {
+      const abort = new AbortController();
+      const pending = connectError(sshConnection(settings({ host: '127.0.0.1', port: mute.port }, { user: 'root', privateKeyFile: f.clientKey }), options({ signal: abort.signal })));
+      await waitFor(() => mute.sockets.length > 0, 10_000, 'the broker to reach the server');
+      const t0 = Date.now();
+      abort.abort();
+      const e = await pending;
+      assert.match(e.message, /cannot connect to root@\[127\.0\.0\.1\]:\d+: the connection attempt was abandoned/);
+      assert.ok(Date.now() - t0 < 1000, `took ${Date.now() - t0} ms`);
+    } finally {
+      await mute.close();
+    }
+  });
+
+  it('the broker killed mid-run: the run reports the drop as a ConnectionError, and does not reconnect', async function () {
+    const c = await track(sshConnection(root(), options()));
+    assert.equal((await c.run(['true'])).rc, 0);
+    const pending = c.run(['sleep', '30']).then(
+      () => assert.fail('the command should not finish'),
+      (e: unknown) => e,
+    );
+    await new Promise((r) => setTimeout(r, 200));
+    for (const pid of cd.brokers()) process.kill(pid, 'SIGKILL');
+    const e = await pending;
+    assert.ok(e instanceof ConnectionError, String(e));
+    assert.match(e.message, /connection lost: .*kiln SSH broker/);
+    await assert.rejects(c.run(['true'], { becomeUser: TEST_USERS.nopw.name }), (x: unknown) => x instanceof ConnectionError && /broker.*does not reconnect/.test(x.message));
   });
 
   it('kiln_ssh_control_persist 0 connects directly: no broker, no socket', async function () {
