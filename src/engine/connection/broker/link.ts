@@ -114,7 +114,11 @@ export class BrokerLink {
     const reply = await ask(sock, JSON.stringify(req));
     if (reply?.type === FRAME.READY) return channelStream(sock, reply.reader, reply.rest, () => this.dead);
     sock.destroy();
-    if (!reply) throw new ConnectionError(this.name, this.dead ?? `cannot open an SSH channel on ${this.dest}: the kiln SSH broker closed the connection`);
+    if (!reply) {
+      // We hold a lease, so the broker was not exiting: it died.
+      this.dead ??= `SSH connection to ${this.dest} dropped (the kiln SSH broker holding it exited)`;
+      throw noReconnect(this.name, this.dead);
+    }
     throw new ConnectionError(this.name, failure(reply.data).message);
   };
 
