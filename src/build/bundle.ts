@@ -5,12 +5,12 @@ import { chmodSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { basename, dirname, join, resolve } from 'node:path';
 import { build, type BuildOptions, type Plugin } from 'esbuild';
-import { packagePath } from '../engine/paths.js';
+import { BIN, packagePath } from '../engine/paths.js';
 import { makeAscii } from './ascii.js';
 import type { BundleNames } from '../cli/bundles.js';
 
 const requireHere = createRequire(import.meta.url);
-const SUBCOMMANDS = /^\.\/(play|validate|inventory|doc|facts|role_init)\.js$/;
+const SUBCOMMANDS = /^\.\/(play|validate|inventory|doc|facts|role_init|ssh_broker)\.js$/;
 const SHARED: Record<string, string> = { 'errors.js': 'errors', 'exit_codes.js': 'exitCodes', 'paths.js': 'paths' };
 
 /**
@@ -112,9 +112,6 @@ async function cjsBundle(outdir: string, name: string, entry: string, plugins: P
 // kiln's own sources the cli bundle may hold: a module in both bundles would be two modules (two
 // KilnError classes, two caches), so anything else must come through __kilnLink.
 const CLI_SOURCES = new Set(['src/cli/cli_entry.ts', 'src/cli/program.ts', 'src/engine/errors.ts', 'src/engine/exit_codes.ts', 'src/engine/paths.ts']);
-
-/** The bin, in dist/cli/. */
-export const BIN = 'main.cjs';
 
 /** Bundle the CLI into outdir; returns the bundles' names (the bin knows them too). */
 export async function bundleCli(outdir: string): Promise<BundleNames> {

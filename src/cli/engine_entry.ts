@@ -5,3 +5,4 @@ export * as inventory from './inventory.js';
 export * as doc from './doc.js';
 export * as facts from './facts.js';
 export * as role_init from './role_init.js';
+export * as ssh_broker from './ssh_broker.js';

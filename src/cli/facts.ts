@@ -11,7 +11,7 @@ export async function factsCommand(host: string, o: { inventory: string[] }): Pr
   const inv = await loadInventory(o.inventory);
   if (!inv.hosts.has(host)) throw new UsageError(`host ${JSON.stringify(host)} is not in the inventory`);
   const s = connectionSettings(host, hostVars(inv, host));
-  const conn = s.connection === 'local' ? localConnection(host) : await (await import('../engine/connection/ssh.js')).sshConnection(s, { knownHostsFile: s.knownHostsFile });
+  const conn = s.connection === 'local' ? localConnection(host) : await (await import('../engine/connection/ssh.js')).sshConnection(s, { knownHostsFile: s.knownHostsFile, onWarning: (m) => process.stderr.write(`[WARNING]: ${m}\n`) });
   try {
     process.stdout.write(`${JSON.stringify({ ansible_facts: await gatherFacts(conn) }, null, 2)}\n`);
   } finally {

@@ -69,6 +69,13 @@ function program(): Command {
       process.exitCode = await (await import('./facts.js')).factsCommand(host, o);
     });
 
+  // The SSH connection broker (src/engine/connection/broker/start.ts starts it); not for users.
+  p.command('__ssh-broker', { hidden: true })
+    .argument('<socket>')
+    .action(async (socket: string) => {
+      process.exitCode = await (await import('./ssh_broker.js')).sshBrokerCommand(socket);
+    });
+
   const role = p.command('role').description('work with roles');
   role
     .command('init')

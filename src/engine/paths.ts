@@ -47,3 +47,6 @@ export function packageJson(): PackageJson {
 export function packagePath(...parts: string[]): string {
   return join(locate().root, ...parts);
 }
+
+/** The built bin's file name, in dist/cli/ (src/build/bundle.ts writes it). */
+export const BIN = 'main.cjs';

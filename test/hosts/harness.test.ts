@@ -31,6 +31,7 @@ async function connectTo(h: TestHost, home: string, knownHostsLine = h.knownHost
     becomeMethod: 'sudo',
     hostKeyChecking: true,
     timeoutSec: 10,
+    controlPersistSec: 0,
   };
   return sshConnection(settings, { homeDir: home, sshConfigFile: false, agent: false, globalKnownHostsFiles: [], knownHostsFile: knownHosts, hostKeyPolicy: 'strict' });
 }

@@ -32,7 +32,12 @@ export const CONNECTION_VARS: readonly ConnectionVar[] = [
   { name: 'kiln_host_key_checking', aliases: ['ansible_host_key_checking', 'ansible_ssh_host_key_checking'], type: 'boolean', secret: false, default: true, description: 'Verify the host key against known_hosts; turn off only for throw-away hosts.' },
   { name: 'kiln_ssh_timeout', aliases: ['ansible_timeout', 'ansible_ssh_timeout'], type: 'integer', secret: false, default: 10, description: 'Seconds to wait for the SSH connection to be established.' },
   { name: 'kiln_known_hosts_file', aliases: [], type: 'string', secret: false, description: "The known_hosts file this host's key is checked against (and recorded in, with --accept-new-host-keys), before ~/.ssh/known_hosts (~ is expanded). Ansible users set UserKnownHostsFile in ansible_ssh_common_args for this." },
+  { name: 'kiln_ssh_control_persist', aliases: [], type: 'integer', secret: false, default: 60, description: "Seconds an SSH connection stays open in kiln's background broker after its last use, so that the next run within that time skips the login (OpenSSH's ControlPersist); 0 connects directly. Default 60, or the environment variable KILN_SSH_CONTROL_PERSIST." },
 ];
+
+/** The environment variable that sets kiln_ssh_control_persist's default. */
+export const CONTROL_PERSIST_ENV = 'KILN_SSH_CONTROL_PERSIST';
+const CONTROL_PERSIST_MAX = 86_400;
 
 export interface ConnectionSettings {
   name: string;
@@ -48,6 +53,8 @@ export interface ConnectionSettings {
   becomeMethod: 'sudo';
   hostKeyChecking: boolean;
   timeoutSec: number;
+  /** Seconds the broker keeps the SSH connection after its last use; 0: no broker, connect directly. */
+  controlPersistSec: number;
 }
 
 /** Every variable name (kiln's and the aliases) that sets the given kiln connection variable. */
@@ -63,8 +70,11 @@ const LOCAL_LIKE = new Set(['local', 'ansible.builtin.local', 'ansible.legacy.lo
 const TRUE_WORDS = new Set(['true', 'yes', 'on', '1', 'y', 't']);
 const FALSE_WORDS = new Set(['false', 'no', 'off', '0', 'n', 'f']);
 
-/** Resolve the connection settings for a host from its merged variables; throws ValidationError listing every bad value. */
-export function connectionSettings(hostName: string, vars: Record<string, unknown>): ConnectionSettings {
+/**
+ * Resolve the connection settings for a host from its merged variables (and the environment, for
+ * defaults such as KILN_SSH_CONTROL_PERSIST); throws ValidationError listing every bad value.
+ */
+export function connectionSettings(hostName: string, vars: Record<string, unknown>, env: NodeJS.ProcessEnv = process.env): ConnectionSettings {
   const problems: Problem[] = [];
   const context = `host "${hostName}"`;
   // The first name set wins: kiln's own, then the aliases in table order.
@@ -127,6 +137,17 @@ export function connectionSettings(hostName: string, vars: Record<string, unknow
     return true;
   })();
 
+  const controlPersistSec = ((): number => {
+    const fromEnv = env[CONTROL_PERSIST_ENV];
+    let fallback = 60;
+    if (fromEnv !== undefined && fromEnv.trim() !== '') {
+      const n = /^\s*\d+\s*$/.test(fromEnv) ? Number(fromEnv) : NaN;
+      if (n <= CONTROL_PERSIST_MAX) fallback = n;
+      else bad(CONTROL_PERSIST_ENV, fromEnv, `(environment) must be a whole number of seconds from 0 to ${CONTROL_PERSIST_MAX}`, `e.g. ${CONTROL_PERSIST_ENV}=60, or 0 to connect directly`);
+    }
+    return integer('kiln_ssh_control_persist', 0, CONTROL_PERSIST_MAX, fallback);
+  })();
+
   const settings: ConnectionSettings = {
     name: hostName,
     connection,
@@ -135,6 +156,7 @@ export function connectionSettings(hostName: string, vars: Record<string, unknow
     becomeMethod,
     hostKeyChecking,
     timeoutSec: integer('kiln_ssh_timeout', 1, 3600, 10),
+    controlPersistSec,
   };
   const user = text('kiln_user');
   if (user !== undefined) settings.user = user;

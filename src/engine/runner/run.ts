@@ -122,8 +122,8 @@ export class Run {
               knownHostsFile: settings.knownHostsFile,
               cache: (this.sshCache ??= new m.SshRunCache()),
               signal: abort.signal,
-              // Config problems are the same for every host: say each once.
-              onWarning: (message) => this.warnOnce(`ssh client config: ${message}`),
+              // Config and broker problems are the same for every host: say each once.
+              onWarning: (message) => this.warnOnce(message),
             }),
           );
     const entry: OpenConnection = { host: host.name, conn, state: 'pending', abort };

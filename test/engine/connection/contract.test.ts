@@ -230,7 +230,7 @@ function contractSuite(name: string, makeConn: () => Promise<Connection>): void 
 }
 
 function sshSettings(f: SshdFixture, over: Partial<ConnectionSettings>): ConnectionSettings {
-  return { name: 'sshd-fixture', connection: 'ssh', host: f.host, port: f.port, becomeMethod: 'sudo', hostKeyChecking: true, timeoutSec: 10, ...over };
+  return { name: 'sshd-fixture', connection: 'ssh', host: f.host, port: f.port, becomeMethod: 'sudo', hostKeyChecking: true, timeoutSec: 10, controlPersistSec: 0, ...over };
 }
 
 function sshOptions(f: SshdFixture): SshOptions {

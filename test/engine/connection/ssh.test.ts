@@ -14,7 +14,7 @@ import { freePort, generateKey, keygenFingerprint, runProgram, type SshdFixture,
 import { muteServer } from '../../support/mute_server.js';
 
 function settings(f: { host: string; port: number }, over: Partial<ConnectionSettings> = {}): ConnectionSettings {
-  return { name: 'target', connection: 'ssh', host: f.host, port: f.port, becomeMethod: 'sudo', hostKeyChecking: true, timeoutSec: 10, ...over };
+  return { name: 'target', connection: 'ssh', host: f.host, port: f.port, becomeMethod: 'sudo', hostKeyChecking: true, timeoutSec: 10, controlPersistSec: 0, ...over };
 }
 
 /** Hermetic options: a private home, no ~/.ssh/config, no agent, no global known_hosts. */
@@ -344,7 +344,7 @@ describe('ssh connection', function () {
           '',
         ].join('\n'),
       );
-      const s: ConnectionSettings = { name: 'web', connection: 'ssh', host: 'kiln-web.test', port: 22, becomeMethod: 'sudo', hostKeyChecking: true, timeoutSec: 10 };
+      const s: ConnectionSettings = { name: 'web', connection: 'ssh', host: 'kiln-web.test', port: 22, becomeMethod: 'sudo', hostKeyChecking: true, timeoutSec: 10, controlPersistSec: 0 };
       const c = await track(sshConnection(s, options(home, { sshConfigFile: undefined })));
       assert.equal((await c.run(['id', '-un'])).stdout, 'root\n');
       // The inventory wins where it speaks.
@@ -438,7 +438,7 @@ describe('ssh_config parsing', function () {
         join(home, '.ssh', 'config'),
         'Host web\n HostName 10.1.1.1\n Port 2222\n User deploy\n IdentityFile ~/.ssh/deploy_%r\n StrictHostKeyChecking no\n ConnectTimeout 3\n',
       );
-      const base: ConnectionSettings = { name: 'web', connection: 'ssh', host: 'web', port: 22, becomeMethod: 'sudo', hostKeyChecking: true, timeoutSec: 10 };
+      const base: ConnectionSettings = { name: 'web', connection: 'ssh', host: 'web', port: 22, becomeMethod: 'sudo', hostKeyChecking: true, timeoutSec: 10, controlPersistSec: 0 };
       const t = resolveTarget(base, { homeDir: home, agent: false });
       assert.equal(t.address, '10.1.1.1');
       assert.equal(t.port, 2222);

@@ -26,6 +26,7 @@ describe('ssh connection: files read once per run (SshRunCache)', function () {
     becomeMethod: 'sudo',
     hostKeyChecking: true,
     timeoutSec: 10,
+    controlPersistSec: 0,
     ...over,
   });
   const options = (over: SshOptions = {}): SshOptions => ({ homeDir: home, sshConfigFile: false, agent: false, globalKnownHostsFiles: [], ...over });

@@ -47,7 +47,7 @@ describe('facts: FACTS_SCRIPT on a Debian 12 test host over SSH', function () {
     const knownHosts = join(home, 'known_hosts');
     await writeFile(knownHosts, `${h.knownHostsLine}\n`);
     conn = await sshConnection(
-      { name: h.name, connection: 'ssh', host: h.ip, port: h.sshPort, user: h.user, privateKeyFile: h.keyFile, becomeMethod: 'sudo', hostKeyChecking: true, timeoutSec: 10 },
+      { name: h.name, connection: 'ssh', host: h.ip, port: h.sshPort, user: h.user, privateKeyFile: h.keyFile, becomeMethod: 'sudo', hostKeyChecking: true, timeoutSec: 10, controlPersistSec: 0 },
       { homeDir: home, sshConfigFile: false, agent: false, globalKnownHostsFiles: [], knownHostsFile: knownHosts, hostKeyPolicy: 'strict' },
     );
   });

@@ -15,8 +15,8 @@ function problemsOf(fn: () => unknown): ValidationError {
 }
 
 describe('connection variables', () => {
-  it('has defaults: ssh, port 22, host = inventory name, host key checking on, 10 s', () => {
-    assert.deepEqual(connectionSettings('web1', {}), {
+  it('has defaults: ssh, port 22, host = inventory name, host key checking on, 10 s, connections kept 60 s', () => {
+    assert.deepEqual(connectionSettings('web1', {}, {}), {
       name: 'web1',
       connection: 'ssh',
       host: 'web1',
@@ -24,6 +24,7 @@ describe('connection variables', () => {
       becomeMethod: 'sudo',
       hostKeyChecking: true,
       timeoutSec: 10,
+      controlPersistSec: 60,
     });
   });
 
@@ -40,7 +41,7 @@ describe('connection variables', () => {
       ansible_become_method: 'sudo',
       ansible_host_key_checking: 'no',
       ansible_timeout: 30,
-    });
+    }, {});
     assert.deepEqual(s, {
       name: 'web1',
       connection: 'ssh',
@@ -54,7 +55,27 @@ describe('connection variables', () => {
       becomeMethod: 'sudo',
       hostKeyChecking: false,
       timeoutSec: 30,
+      controlPersistSec: 60,
     });
+  });
+
+  it('kiln_ssh_control_persist: the variable, else KILN_SSH_CONTROL_PERSIST, else 60; 0 is off', () => {
+    assert.equal(connectionSettings('h', {}, { KILN_SSH_CONTROL_PERSIST: '5' }).controlPersistSec, 5);
+    assert.equal(connectionSettings('h', {}, { KILN_SSH_CONTROL_PERSIST: '0' }).controlPersistSec, 0);
+    assert.equal(connectionSettings('h', { kiln_ssh_control_persist: '120' }, { KILN_SSH_CONTROL_PERSIST: '0' }).controlPersistSec, 120);
+    assert.equal(connectionSettings('h', { kiln_ssh_control_persist: 0 }, {}).controlPersistSec, 0);
+    assert.equal(connectionSettings('h', {}, { KILN_SSH_CONTROL_PERSIST: '' }).controlPersistSec, 60);
+  });
+
+  it('rejects a bad kiln_ssh_control_persist or KILN_SSH_CONTROL_PERSIST, naming the value and a fix', () => {
+    const e = problemsOf(() => connectionSettings('web1', { kiln_ssh_control_persist: '60s' }, {}));
+    assert.equal(e.problems[0]?.init.key, 'kiln_ssh_control_persist');
+    assert.match(e.message, /whole number from 0 to 86400/);
+    assert.match(e.message, /60s/);
+    const env = problemsOf(() => connectionSettings('web1', {}, { KILN_SSH_CONTROL_PERSIST: '1m' }));
+    assert.equal(env.problems[0]?.init.key, 'KILN_SSH_CONTROL_PERSIST');
+    assert.match(env.message, /1m/);
+    assert.match(env.message, /KILN_SSH_CONTROL_PERSIST=60/);
   });
 
   it('lets the kiln name win over an alias, and earlier aliases over later ones', () => {
