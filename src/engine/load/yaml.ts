@@ -4,6 +4,7 @@ import { isAbsolute, relative } from 'node:path';
 import { Problem, ValidationError, type Loc } from '../errors.js';
 import { valueLocOf } from './locations.js';
 import { scalarSourceOf } from './scalar_sources.js';
+import { cacheSlot, readCached, writeCached } from './yaml_cache.js';
 import { parseYamlText } from './yaml_parse.js';
 
 export { scalarSourceOf, type ScalarSource } from './scalar_sources.js';
@@ -57,9 +58,16 @@ export function locInScalar(owner: unknown, key: string | number, offset: number
 /**
  * Parse YAML text with Ansible's dialect (YAML 1.1: yes/no booleans, 0644 octal) and merge keys.
  * Duplicate keys are errors. Every map and sequence gets its source positions recorded.
+ * Texts parsed before come from the parse cache (yaml_cache.ts), unless `cache` is false (for
+ * texts that seldom repeat, such as an inventory script's output).
  */
-export function parseYaml(source: string, file: string): LoadedYaml {
-  return { file, value: parseYamlText(source, file), source };
+export function parseYaml(source: string, file: string, { cache = true }: { cache?: boolean } = {}): LoadedYaml {
+  const slot = cache ? cacheSlot(source) : undefined;
+  const hit = slot && readCached(slot, file);
+  if (hit) return { file, value: hit.value, source };
+  const value = parseYamlText(source, file);
+  if (slot) writeCached(slot, value, file);
+  return { file, value, source };
 }
 
 /** Characters a double-quoted YAML string may have written as an escape (\", \\, \t...). */
