@@ -18,6 +18,7 @@ const DAY = 24 * 60 * 60 * 1000;
 /** Entries not used for this long are removed (checked at most once a day, when writing). */
 const KEEP = 30 * DAY;
 const STAMP = '.pruned';
+const LONE_SURROGATE = /\p{Cs}/u;
 
 /** One text's place in the cache. */
 export interface CacheSlot {
@@ -29,6 +30,9 @@ let salt: string | undefined;
 
 /** The slot of `source`, or undefined when the cache is off or cannot be trusted (cache_dir.ts). */
 export function cacheSlot(source: string): CacheSlot | undefined {
+  // sha256 reads a string as UTF-8, where every lone surrogate becomes U+FFFD: two texts would
+  // share a key. Files never hold one (they are decoded from UTF-8); other texts may.
+  if (LONE_SURROGATE.test(source)) return undefined;
   const dir = cacheDir('yaml');
   if (dir === undefined) return undefined;
   // In the built kiln, import.meta.url names the content-hashed engine bundle: a rebuilt engine

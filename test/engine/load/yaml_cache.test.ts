@@ -112,6 +112,13 @@ describe('the YAML parse cache', () => {
     assert.deepEqual(entries(), []);
   });
 
+  it('does not cache a text with a lone surrogate (UTF-8 would make it another text)', () => {
+    assert.equal((parseYaml('a: x\uD800\n', 'a.yml').value as Record<string, string>)['a'], 'x\uD800');
+    assert.deepEqual(entries(), []);
+    assert.equal((parseYaml('a: x\uFFFD\n', 'a.yml').value as Record<string, string>)['a'], 'x\uFFFD');
+    assert.equal(entries().length, 1);
+  });
+
   it('is not used when cache: false', () => {
     parseYaml(TEXT, 'a.yml', { cache: false });
     assert.deepEqual(entries(), []);
