@@ -20,7 +20,7 @@ function one(v: string): Record<string, unknown> {
   }
   const t = v.trim();
   if (t.startsWith('{')) {
-    const loaded = parseYaml(t, '-e');
+    const loaded = parseYaml(t, '-e', { cache: false });
     if (!loaded.value || typeof loaded.value !== 'object' || Array.isArray(loaded.value)) throw new UsageError(`-e ${JSON.stringify(v)}: expected a mapping`);
     return loaded.value as Record<string, unknown>;
   }

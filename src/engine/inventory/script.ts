@@ -96,7 +96,7 @@ function parseOutput(out: string, label: string, file: string): { value: unknown
     throw new ValidationError(new Problem('inventory script printed nothing', { loc: { file, line: 1, col: 1 }, key: label, fix: 'it must print a JSON object on standard output' }));
   }
   // JSON is YAML, and the YAML loader remembers positions, so errors in the output point at a line.
-  return parseYaml(out, label);
+  return parseYaml(out, label, { cache: false });
 }
 
 /** True when a parsed file is in the dynamic-inventory format (what `--list` prints) rather than the YAML format. */

@@ -2,9 +2,9 @@
 import { readFileSync } from 'node:fs';
 import { basename, dirname, isAbsolute, resolve } from 'node:path';
 import type Handlebars from 'handlebars';
-import { stringify as toYaml } from 'yaml';
 import { deepEqual, isTruthy } from '../expr/truthy.js';
 import { quote } from '../connection/quote.js';
+import yaml from '../load/yaml_lib.cjs';
 
 type HelperOptions = Handlebars.HelperOptions;
 
@@ -43,7 +43,7 @@ export const HELPERS: Record<string, (...a: unknown[]) => unknown> = {
   },
   to_json: (...a) => JSON.stringify(args(a)[0]),
   to_nice_json: (...a) => JSON.stringify(args(a)[0], null, 2),
-  to_yaml: (...a) => toYaml(args(a)[0]).replace(/\n$/, ''),
+  to_yaml: (...a) => yaml().stringify(args(a)[0]).replace(/\n$/, ''),
   upper: (...a) => str(args(a)[0]).toUpperCase(),
   lower: (...a) => str(args(a)[0]).toLowerCase(),
   trim: (...a) => str(args(a)[0]).trim(),
