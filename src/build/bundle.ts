@@ -69,7 +69,7 @@ const COMMON: BuildOptions = {
  */
 const VENDORED = ['yaml', 'handlebars'] as const;
 
-/** In the engine bundle, `require('yaml')` … loads the package's own bundle through the code cache. */
+/** In the engine bundle, requiring a vendored package (yaml, handlebars) loads its own bundle through the code cache. */
 function vendorLink(files: Record<string, string>): Plugin {
   return {
     name: 'kiln-vendor-link',
@@ -121,7 +121,8 @@ export async function bundleCli(outdir: string): Promise<BundleNames> {
   const vendored: Record<string, string> = {};
   for (const pkg of VENDORED) vendored[pkg] = (await cjsBundle(outdir, `vendor-${pkg}`, requireHere.resolve(pkg), [])).file;
   const engine = await cjsBundle(outdir, 'engine', 'engine_entry.ts', [sharedLink, vendorLink(vendored)]);
-  const inlined = engine.inputs.filter((f) => VENDORED.some((pkg) => f.startsWith(`node_modules/${pkg}/`)));
+  // Their package.json may be inlined (the parse cache keys on yaml's version); their code may not.
+  const inlined = engine.inputs.filter((f) => VENDORED.some((pkg) => f.startsWith(`node_modules/${pkg}/`) && f !== `node_modules/${pkg}/package.json`));
   if (inlined.length) throw new Error(`kiln: the engine bundle would also hold ${inlined.slice(0, 3).join(', ')}: vendored packages load from their own bundle`);
   const names: BundleNames = { cli: cli.file, engine: engine.file };
   await build({
