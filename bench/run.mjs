@@ -6,6 +6,7 @@ import { loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { brokerPeakMb, stopBrokers } from './lib/broker.mjs';
 import { cleanup, installSignalHandlers, interrupted, onCleanup } from './lib/cleanup.mjs';
 import { describeEnvironment, ensureTools, kilnUnderTest } from './lib/env.mjs';
 import { measure, run } from './lib/proc.mjs';
@@ -201,15 +202,22 @@ async function main() {
     ANSIBLE_PIPELINING: '1',
     ANSIBLE_SSH_ARGS: `-o ControlMaster=auto -o ControlPersist=60s -o ControlPath=${cm}/%C` + (sshd ? ` -o UserKnownHostsFile=${sshd.knownHosts} -o StrictHostKeyChecking=yes` : ''),
   };
+  // kiln's SSH broker keeps each login between runs, as the ControlMasters do for Ansible: its own
+  // control dir, so the bench finds it, measures it and stops it.
+  const kilnControl = join(tmp, 'kcp');
+  env.KILN_CONTROL_DIR = kilnControl;
+  // And its parse cache (src/engine/load/yaml_cache.ts), which the warm-up run fills, as pyc files are for Ansible.
+  env.KILN_CACHE_DIR = join(tmp, 'kcache');
   const ctx = { opts, cli, env, tmp, sshd, f: setupFiles(tmp, sshd), runsDir: join(tmp, 'runs'), controlDirs: [cm] };
   mkdirSync(ctx.runsDir, { recursive: true });
-  // Registered after sshd: cleanup runs latest first, so masters exit before sshd goes.
+  // Registered after sshd: cleanup runs latest first, so masters and the broker exit before sshd goes.
   onCleanup(async () => {
     for (const d of ctx.controlDirs) await closeMasters(d);
+    await stopBrokers(kilnControl);
   });
 
   log(`bench: kiln ${env0.versions.kiln}, ansible-core ${env0.versions.ansibleCore}; ${opts.runs} runs; temp dir ${tmp}`);
-  const results = { pairs: [], singles: [] };
+  const results = { pairs: [], singles: [], brokerPeakMb: 0 };
   for (const g of plan(ctx, opts.selected)) {
     if (g.prime) await once(ctx, g.prime, `${g.name}: converge the target`, `${g.name}-prime`);
     for (const p of g.pairs) {
@@ -221,6 +229,7 @@ async function main() {
       log(`${g.name}: ${g.singles.map((s) => s.id).join(', ')}`);
       results.singles.push(...(await runSingles(ctx, g.singles)));
     }
+    results.brokerPeakMb = Math.max(results.brokerPeakMb, brokerPeakMb(kilnControl));
   }
 
   const targets = evaluateTargets(results);
