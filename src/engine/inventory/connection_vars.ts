@@ -57,10 +57,11 @@ export interface ConnectionSettings {
   controlPersistSec: number;
 }
 
+const NAMES = new Map<string, readonly string[]>(CONNECTION_VARS.map((v) => [v.name, [v.name, ...v.aliases]]));
+
 /** Every variable name (kiln's and the aliases) that sets the given kiln connection variable. */
-export function connectionVarNames(kilnName: string): string[] {
-  const v = CONNECTION_VARS.find((c) => c.name === kilnName);
-  return v ? [v.name, ...v.aliases] : [kilnName];
+export function connectionVarNames(kilnName: string): readonly string[] {
+  return NAMES.get(kilnName) ?? [kilnName];
 }
 
 // Ansible connection plugins that are SSH under another name, including their collection names.

@@ -67,6 +67,8 @@ export class Run {
   private readonly states = new Map<string, HostState>();
   /** Open (or failed) connections by host and the settings they were opened with. */
   private readonly conns = new Map<string, OpenConnection>();
+  /** The connection each play uses for each host (an entry of conns). */
+  private readonly connFor = new Map<Play, Map<string, Promise<Connection>>>();
   private readonly warned = new Set<string>();
   private localConn?: Connection;
   /** Files every SSH connection of this run reads (ssh config, known_hosts, keys): read once. */
@@ -103,6 +105,16 @@ export class Run {
    * A failed connect is final for this run: the host is unreachable.
    */
   private connect(play: Play, host: HostState): Promise<Connection> {
+    // Every task asks: the answer depends only on the play and the host's inventory and extra vars,
+    // which a run does not change.
+    let forPlay = this.connFor.get(play);
+    if (!forPlay) this.connFor.set(play, (forPlay = new Map()));
+    let conn = forPlay.get(host.name);
+    if (!conn) forPlay.set(host.name, (conn = this.openFor(play, host)));
+    return conn;
+  }
+
+  private openFor(play: Play, host: HostState): Promise<Connection> {
     const vars = { ...host.inventoryVars, ...this.options.extraVars };
     // As in Ansible, the inventory's user (kiln_user / ansible_user) wins over the play's remote_user.
     if (play.remoteUser && !connectionVarNames('kiln_user').some((n) => vars[n] !== undefined)) vars['kiln_user'] = play.remoteUser;
@@ -177,6 +189,7 @@ export class Run {
   private async release(hosts: readonly HostState[], later: ReadonlySet<string> | undefined): Promise<void> {
     if (!later) return;
     const done = new Set(hosts.filter((h) => !later.has(h.name)).map((h) => h.name));
+    for (const forPlay of this.connFor.values()) for (const name of done) forPlay.delete(name);
     const closing: Promise<void>[] = [];
     for (const [key, entry] of this.conns) {
       // Failed connects stay: the host remains unreachable for the rest of the run.
