@@ -153,7 +153,18 @@ class Converter {
         collectMerges(this.doc, pair.value as Node, merged);
         continue;
       }
-      const key = String(yaml().isScalar(keyNode) ? keyNode.value : this.convert(keyNode));
+      const raw = yaml().isScalar(keyNode) ? keyNode.value : this.convert(keyNode);
+      if (typeof raw === 'object' && raw !== null && !(raw instanceof Date)) {
+        // `{a: 1}: x` or `[a]: x`: YAML allows it, a playbook never means it (and String() of it throws).
+        throw new ValidationError(
+          new Problem(`a mapping key must be a string, number or boolean, not a ${Array.isArray(raw) ? 'list' : 'mapping'}`, {
+            loc: this.locOf(keyNode?.range?.[0] ?? node.range?.[0] ?? 0),
+            value: JSON.stringify(raw),
+            fix: 'write the key as plain text; quote it if it starts with { or [',
+          }),
+        );
+      }
+      const key = String(raw);
       out[key] = this.convert(pair.value);
       this.noteSource(sources, key, pair.value);
       const keyStart = keyNode?.range?.[0] ?? node.range?.[0] ?? 0;
