@@ -18,6 +18,7 @@ export interface BundleNames {
 /** What the cli bundle (src/cli/cli_entry.ts) exports. */
 export interface CliBundle {
   main(argv: string[]): Promise<void>;
+  mainAndExit(argv: string[]): Promise<never>;
 }
 
 // Each bundle gets the other one through __kilnLink: the cli loads the engine on first use (so

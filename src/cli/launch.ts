@@ -9,5 +9,5 @@ import { loadKiln, type BundleNames } from './bundles.js';
 /** Set by build.ts: the bundles' content-hashed names. */
 declare const KILN_BUNDLES: BundleNames;
 
-// main() reports every error itself and sets the exit code.
-void loadKiln(dirname(fileURLToPath(import.meta.url)), KILN_BUNDLES).main(process.argv);
+// main() reports every error itself and sets the exit code; then the process exits at once.
+void loadKiln(dirname(fileURLToPath(import.meta.url)), KILN_BUNDLES).mainAndExit(process.argv);

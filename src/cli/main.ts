@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // kiln's command line (the bin); the commands live in program.ts.
-import { main } from './program.js';
+import { mainAndExit } from './program.js';
 
 export type { PlayOpts } from './program.js';
 
-await main(process.argv);
+await mainAndExit(process.argv);
