@@ -4,7 +4,8 @@ import { ModuleError } from '../errors.js';
 
 // Prints key=value lines; every value is one line. POSIX sh (dash, busybox), nearly fork-free:
 // files are read with the `read` builtin (each `$(…)` or pipe costs a fork, each program an
-// exec), so a host pays two execs (`ip`, `id`) plus fallbacks where /proc or /etc lack a file.
+// exec), so a host pays one exec (`ip`) plus fallbacks where /proc or /etc lack a file (`id`
+// when the user is not in /etc/passwd, an LDAP user say).
 // $1, when given, is a root prefix for the files read (tests point it at a fake tree).
 // `hostname -f` runs only when /etc/hosts (consulted first per nsswitch.conf) does not name the
 // host, since it then asks the resolver: capped at 2 s.
@@ -62,12 +63,22 @@ fi
 printf 'nproc=%s\\n' "$n"
 r=$(ip -4 route get 1.0.0.0 2>/dev/null) && r=\${r%%"$nl"*} && [ -n "$r" ] && printf 'route=%s\\n' "$r"
 case $r in *' src '*) ;; *) a=$(ip -4 -o addr show scope global 2>/dev/null) && a=\${a%%"$nl"*} && [ -n "$a" ] && printf 'addr=%s\\n' "$a";; esac
-i=$(LC_ALL=C id 2>/dev/null)
-case $i in *' euid='*) u=\${i#*' euid='};; *) u=\${i#uid=};; esac
-u=\${u%%' '*}
-printf 'uid=%s\\n' "\${u%%'('*}"
-case $u in *'('*')') u=\${u#*'('}; u=\${u%')'};; *) u=;; esac
-printf 'user=%s\\n' "$u"
+u= n=
+if [ -r "$R/proc/self/status" ]; then
+  while IFS='	 ' read -r k a b rest; do case $k in Uid:) u=$b; break;; esac; done <"$R/proc/self/status"
+fi
+if [ -n "$u" ] && [ -r "$R/etc/passwd" ]; then
+  while IFS=: read -r a b c rest; do [ "$c" = "$u" ] && { n=$a; break; }; done <"$R/etc/passwd"
+fi
+if [ -z "$n" ]; then
+  i=$(LC_ALL=C id 2>/dev/null)
+  case $i in *' euid='*) u=\${i#*' euid='};; *) u=\${i#uid=};; esac
+  u=\${u%%' '*}
+  case $u in *'('*')') n=\${u#*'('}; n=\${n%')'};; *) n=;; esac
+  u=\${u%%'('*}
+fi
+printf 'uid=%s\\n' "$u"
+printf 'user=%s\\n' "$n"
 p=
 o=$IFS; IFS=:; for d in $PATH; do [ -f "\${d:-.}/python3" ] && [ -x "\${d:-.}/python3" ] && { p=\${d:-.}/python3; break; }; done; IFS=$o
 printf 'python=%s\\n' "$p"
