@@ -48,11 +48,12 @@ export class ShellSession {
     const nonce = randomBytes(9).toString('hex');
     const ready = `KILN_READY_${nonce}`;
     const prompt = `KILN_SUDO_${nonce}:`;
-    const boot = `printf '%s\\n' ${ready}; exec sh`;
-    const argv = opts.becomeUser
-      ? ['sudo', '-S', '-H', '-p', prompt, '-u', opts.becomeUser, '--', 'sh', '-c', boot]
-      : ['sh', '-c', boot];
+    const boot = `printf '%s\\n' ${ready}`;
+    // Without become, a plain `sh` told to answer on its stdin: the same argv every time, so the
+    // SSH broker can have one open ahead of the run that takes it (broker/server.ts, spares).
+    const argv = opts.becomeUser ? ['sudo', '-S', '-H', '-p', prompt, '-u', opts.becomeUser, '--', 'sh', '-c', `${boot}; exec sh`] : ['sh'];
     const stream = await opener(argv);
+    if (!opts.becomeUser) stream.write(`${boot}\n`);
     await handshake(stream, opts, ready, prompt);
     const session = new ShellSession(stream, opts.host);
     session.listen();

@@ -11,11 +11,25 @@ import { SshRunCache } from '../ssh_cache.js';
 import { noReconnect, SshLink } from '../ssh_link.js';
 import type { ShellStream } from '../stream.js';
 import { ConnectionKeys } from './key.js';
-import { type ConnectRequest, type ExecRequest, type Failure, FRAME, frame, MAX_REQUEST } from './protocol.js';
+import { type ConnectRequest, type ExecRequest, type Failure, FRAME, frame, type FrameType, MAX_REQUEST } from './protocol.js';
 import { parseRequest } from './request.js';
 
 /** How long a new broker waits for its first client before it exits. */
 const FIRST_CLIENT_MS = 5_000;
+
+/**
+ * A channel opened ahead of the run that will ask for it: kiln asks every held connection for the
+ * same `sh` (session.ts) run after run, and the next run then skips opening a channel and starting
+ * the remote shell. Until taken, it is not counted as a channel (it keeps no connection alive).
+ */
+interface Spare {
+  argv: string;
+  stream: Promise<ShellStream>;
+  /** Why it ended before it was taken (the remote shell exited, the connection dropped). */
+  dead?: string;
+  /** Output before it was taken: none is expected, but none is lost. */
+  early: Array<[FrameType, Buffer]>;
+}
 
 /** One SSH connection the broker holds, and who uses it. */
 interface Held {
@@ -28,6 +42,7 @@ interface Held {
   channels: number;
   persistMs: number;
   idle?: NodeJS.Timeout;
+  spare?: Spare;
 }
 
 export class Broker {
@@ -195,18 +210,23 @@ export class Broker {
       h.channels--;
       this.release(h);
     };
+    const argv = JSON.stringify(r.argv);
+    const spare = this.takeSpare(h, argv);
     let stream: ShellStream;
     try {
-      stream = await link.opener(r.argv);
+      stream = await (spare?.stream ?? link.opener(r.argv));
     } catch (e) {
       end();
       return fail(sock, { kind: 'ssh', message: (e as Error).message });
     }
+    // The next run gets a channel opened while this one works.
+    this.openSpare(h, link, argv, r.argv);
     if (sock.destroyed) {
       stream.kill();
       return end();
     }
     sock.write(frame(FRAME.READY));
+    for (const [type, data] of spare?.early ?? []) sock.write(frame(type, data));
     stream.setHandlers({
       stdout: (c) => void sock.write(frame(FRAME.STDOUT, c)),
       stderr: (c) => void sock.write(frame(FRAME.STDERR, c)),
@@ -225,6 +245,44 @@ export class Broker {
       end();
     });
     sock.resume();
+  }
+
+  /** The spare for `argv`, if one is open and alive; it is the caller's from now on. */
+  private takeSpare(h: Held, argv: string): Spare | undefined {
+    const spare = h.spare;
+    if (!spare || spare.argv !== argv) return undefined;
+    h.spare = undefined;
+    if (spare.dead === undefined) return spare;
+    void spare.stream.then((st) => st.kill(), () => undefined);
+    return undefined;
+  }
+
+  private openSpare(h: Held, link: SshLink, argv: string, raw: readonly string[]): void {
+    // Only the plain shell: a become session's argv carries a one-time sudo prompt.
+    if (raw.length !== 1 || raw[0] !== 'sh' || h.spare || this.held.get(h.key) !== h) return;
+    const spare: Spare = { argv, stream: link.opener(raw), early: [] };
+    h.spare = spare;
+    spare.stream.then(
+      (st) =>
+        st.setHandlers({
+          stdout: (c) => void spare.early.push([FRAME.STDOUT, c]),
+          stderr: (c) => void spare.early.push([FRAME.STDERR, c]),
+          close: (reason) => {
+            spare.dead = reason || 'closed';
+            if (h.spare === spare) h.spare = undefined;
+          },
+        }),
+      (e: Error) => {
+        spare.dead = e.message;
+        if (h.spare === spare) h.spare = undefined;
+      },
+    );
+  }
+
+  private dropSpare(h: Held): void {
+    const spare = h.spare;
+    h.spare = undefined;
+    void spare?.stream.then((st) => st.kill(), () => undefined);
   }
 
   /** The connection dropped: tell its leases, and make the next request log in afresh. */
@@ -246,6 +304,7 @@ export class Broker {
 
   private forget(h: Held): void {
     clearTimeout(h.idle);
+    this.dropSpare(h);
     if (this.held.get(h.key) === h) this.held.delete(h.key);
     this.byId.delete(h.id);
     this.settle();

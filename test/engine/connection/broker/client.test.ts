@@ -2,7 +2,7 @@
 // the same errors as a direct login, lifetime, stale sockets, unsafe control dirs, dropped servers.
 import { strict as assert } from 'node:assert';
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { chmod, copyFile, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -87,6 +87,33 @@ describe('ssh connection broker', function () {
     assert.equal((log.match(/Connection from 127\.0\.0\.1/g) ?? []).length, 1, log);
     assert.equal(cd.brokers().length, 1);
     assert.deepEqual(warnings, []);
+  });
+
+  it('a run takes the shell the broker opened after the previous run (no channel to open, no shell to start)', async function () {
+    // Clock ticks since boot, the unit of a process's start time in /proc/PID/stat.
+    const ticksNow = (): number => Number(readFileSync('/proc/uptime', 'utf8').split(' ')[0]) * 100;
+    const startTicks = (pid: string): number => Number(readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ')[19]);
+    /** The session shell's PID (the parent of the command it runs) and when it started. */
+    const sessionShell = async (): Promise<{ pid: string; started: number; asked: number }> => {
+      const asked = ticksNow();
+      const c = await sshConnection(root(), options());
+      try {
+        const pid = (await c.run(['sh', '-c', 'echo $PPID'])).stdout.trim();
+        return { pid, started: startTicks(pid), asked };
+      } finally {
+        await c.close();
+      }
+    };
+    const first = await sessionShell();
+    assert.ok(first.started >= first.asked - 1, 'the first run opens its own shell');
+    await new Promise((r) => setTimeout(r, 300));
+    const second = await sessionShell();
+    assert.notEqual(second.pid, first.pid);
+    // Started at least 30 ms (3 ticks) before the run asked for it: the broker's spare.
+    assert.ok(second.started < second.asked - 3, `shell started at tick ${second.started}, asked at ${second.asked}`);
+    // A become session (its argv carries a one-time sudo prompt) is never served from a spare.
+    const c = await track(sshConnection(root(), options()));
+    assert.equal((await c.run(['id', '-un'], { becomeUser: TEST_USERS.nopw.name })).stdout.trim(), TEST_USERS.nopw.name);
   });
 
   it('does not reuse a connection made as another user, with another key, known_hosts file or host key policy', async function () {
