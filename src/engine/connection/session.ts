@@ -29,6 +29,9 @@ export interface SessionOptions {
   startTimeoutSec?: number;
 }
 
+/** What a plain session's shell prints once it runs (the same for every session: see open()). */
+export const READY = 'KILN_READY';
+
 export class ShellSession {
   private readonly nonce = randomBytes(9).toString('hex');
   private seq = 0;
@@ -45,15 +48,16 @@ export class ShellSession {
 
   /** Start `sh` (through sudo when becoming another user) and wait until it answers. */
   static async open(opener: ShellOpener, opts: SessionOptions): Promise<ShellSession> {
+    // The shell says it is ready from its command line, never from stdin: a login shell's rc file
+    // (sshd runs commands through it) may read stdin before the command starts. Without become
+    // the command is the same every time, so the SSH broker can open one ahead of the run that
+    // takes it (broker/server.ts, spares); with become, sudo's prompt is a one-time string.
     const nonce = randomBytes(9).toString('hex');
-    const ready = `KILN_READY_${nonce}`;
+    const ready = opts.becomeUser ? `KILN_READY_${nonce}` : READY;
     const prompt = `KILN_SUDO_${nonce}:`;
-    const boot = `printf '%s\\n' ${ready}`;
-    // Without become, a plain `sh` told to answer on its stdin: the same argv every time, so the
-    // SSH broker can have one open ahead of the run that takes it (broker/server.ts, spares).
-    const argv = opts.becomeUser ? ['sudo', '-S', '-H', '-p', prompt, '-u', opts.becomeUser, '--', 'sh', '-c', `${boot}; exec sh`] : ['sh'];
+    const boot = `printf '%s\\n' ${ready}; exec sh`;
+    const argv = opts.becomeUser ? ['sudo', '-S', '-H', '-p', prompt, '-u', opts.becomeUser, '--', 'sh', '-c', boot] : ['sh', '-c', boot];
     const stream = await opener(argv);
-    if (!opts.becomeUser) stream.write(`${boot}\n`);
     await handshake(stream, opts, ready, prompt);
     const session = new ShellSession(stream, opts.host);
     session.listen();

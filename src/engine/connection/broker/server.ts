@@ -258,8 +258,8 @@ export class Broker {
   }
 
   private openSpare(h: Held, link: SshLink, argv: string, raw: readonly string[]): void {
-    // Only the plain shell: a become session's argv carries a one-time sudo prompt.
-    if (raw.length !== 1 || raw[0] !== 'sh' || h.spare || this.held.get(h.key) !== h) return;
+    // Only the plain shell (session.ts): a become session's argv carries a one-time sudo prompt.
+    if (raw[0] !== 'sh' || h.spare || this.held.get(h.key) !== h) return;
     const spare: Spare = { argv, stream: link.opener(raw), early: [] };
     h.spare = spare;
     spare.stream.then(
