@@ -114,11 +114,8 @@ export async function sshConnection(s: ConnectionSettings, o: SshOptions = {}): 
     throw new ConnectionError(s.name, `cannot read the ssh client config: ${(e as Error).message}`);
   }
   for (const w of t.config.warnings) o.onWarning?.(`ssh client config: ${w}`);
-  if (s.controlPersistSec > 0) {
-    const brokered = await brokerConnection(s, t, o);
-    if (brokered) return brokered;
-  }
-  const link = await SshLink.open(s.name, t, s, o);
+  // The broker's lease or a direct login: either gives the channels ShellConnection opens.
+  const link = (s.controlPersistSec > 0 ? await brokerConnection(s, t, o) : undefined) ?? (await SshLink.open(s.name, t, s, o));
   return new ShellConnection({
     host: s.name,
     opener: link.opener,

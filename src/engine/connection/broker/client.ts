@@ -3,10 +3,8 @@
 // (the same ShellOpener contract as a direct ssh2 connection), or say why it cannot be used.
 import { resolve } from 'node:path';
 import type { ConnectionSettings } from '../../inventory/connection_vars.js';
-import { ShellConnection } from '../shell_connection.js';
 import type { SshOptions, SshTarget } from '../ssh.js';
 import type { LinkTarget } from '../ssh_link.js';
-import type { Connection } from '../types.js';
 import { controlDir, controlSocket } from './control_dir.js';
 import { BrokerLink, BrokerUnavailable } from './link.js';
 import { type ConnectRequest, PROTOCOL } from './protocol.js';
@@ -18,7 +16,7 @@ const warned = new Set<string>();
  * when the broker cannot be used (then it warned once, and the caller connects directly).
  * Throws the same ConnectionError a direct login gives when the login fails.
  */
-export async function brokerConnection(s: ConnectionSettings, t: SshTarget, o: SshOptions): Promise<Connection | undefined> {
+export async function brokerConnection(s: ConnectionSettings, t: SshTarget, o: SshOptions): Promise<BrokerLink | undefined> {
   const dir = controlDir();
   const where = controlSocket(dir);
   const unavailable = (problem: string): undefined => {
@@ -47,13 +45,7 @@ export async function brokerConnection(s: ConnectionSettings, t: SshTarget, o: S
     if (e instanceof BrokerUnavailable) return unavailable(e.message);
     throw e;
   }
-  return new ShellConnection({
-    host: s.name,
-    opener: link.opener,
-    loginUser: t.user,
-    becomePassword: s.becomePassword,
-    onClose: () => link.close(),
-  });
+  return link;
 }
 
 /** The broker runs elsewhere (cwd /): it gets absolute paths, without the ssh config. */
