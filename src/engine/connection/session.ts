@@ -30,7 +30,7 @@ export interface SessionOptions {
 }
 
 /** What a plain session's shell prints once it runs (the same for every session: see open()). */
-export const READY = 'KILN_READY';
+const READY = 'KILN_READY';
 
 export class ShellSession {
   private readonly nonce = randomBytes(9).toString('hex');

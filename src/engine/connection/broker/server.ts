@@ -253,7 +253,7 @@ export class Broker {
     if (!spare || spare.argv !== argv) return undefined;
     h.spare = undefined;
     if (spare.dead === undefined) return spare;
-    void spare.stream.then((st) => st.kill(), () => undefined);
+    killSpare(spare);
     return undefined;
   }
 
@@ -280,9 +280,8 @@ export class Broker {
   }
 
   private dropSpare(h: Held): void {
-    const spare = h.spare;
+    if (h.spare) killSpare(h.spare);
     h.spare = undefined;
-    void spare?.stream.then((st) => st.kill(), () => undefined);
   }
 
   /** The connection dropped: tell its leases, and make the next request log in afresh. */
@@ -331,6 +330,11 @@ export class Broker {
     }
     this.finish();
   }
+}
+
+/** End a spare's channel, once it is open (or never, if opening it failed). */
+function killSpare(spare: Spare): void {
+  void spare.stream.then((st) => st.kill(), () => undefined);
 }
 
 function fail(sock: Socket, f: Failure): void {
