@@ -2,7 +2,7 @@
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { basename, dirname, extname, join, resolve } from 'node:path';
 import { Problem, ValidationError, type Loc } from '../errors.js';
-import { parseYaml, type LoadedYaml } from '../load/yaml.js';
+import { parseYaml, probeYaml, type LoadedYaml } from '../load/yaml.js';
 import { addIniInventory } from './ini.js';
 import { parseHostEntry } from './ranges.js';
 import { addDynamicInventory, addScriptInventory, isInventoryScript, looksLikeDynamicInventory } from './script.js';
@@ -139,7 +139,12 @@ function stem(name: string): string {
   return basename(name, extname(name));
 }
 
-/** Read one inventory file, choosing the format: script (executable), YAML (extension or shape), else INI. */
+/**
+ * Read one inventory file, choosing the format as Ansible's plugins do: a script (executable);
+ * YAML for .yml/.yaml/.json; for a file without an extension, YAML when it parses as YAML and
+ * has an inventory's shape; else INI. (Ansible's yaml plugin skips other extensions: hosts.ini
+ * is never read as YAML.)
+ */
 async function addFile(inv: Inventory, file: string): Promise<void> {
   inv.sources.push(file);
   if (isInventoryScript(file)) {
@@ -154,16 +159,13 @@ async function addFile(inv: Inventory, file: string): Promise<void> {
     throw new ValidationError(new Problem(`cannot read inventory ${file} (${code ?? String(e)})`, { fix: 'check the path and its permissions' }));
   }
   let loaded: LoadedYaml | undefined;
-  if (YAML_EXTENSIONS.has(extname(file).toLowerCase())) {
+  const ext = extname(file).toLowerCase();
+  if (YAML_EXTENSIONS.has(ext)) {
     loaded = parseYaml(source, file);
-  } else {
-    try {
-      const tried = parseYaml(source, file);
-      if (looksLikeYamlInventory(tried.value)) loaded = tried;
-    } catch (e) {
-      // Not YAML: INI lines such as "[web]" or "host a=1" rarely are. INI is the fallback.
-      if (!(e instanceof ValidationError)) throw e;
-    }
+  } else if (ext === '') {
+    // INI lines such as "[web]" or "host a=1" are seldom YAML, and never an inventory's shape.
+    const tried = probeYaml(source, file);
+    if (tried && looksLikeYamlInventory(tried.value)) loaded = tried;
   }
   if (!loaded) addIniInventory(inv, source, file);
   else if (looksLikeDynamicInventory(loaded.value)) addDynamicInventory(inv, loaded.value, file);

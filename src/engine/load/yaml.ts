@@ -4,7 +4,7 @@ import { isAbsolute, relative } from 'node:path';
 import { Problem, ValidationError, type Loc } from '../errors.js';
 import { valueLocOf } from './locations.js';
 import { scalarSourceOf } from './scalar_sources.js';
-import { cacheSlot, readCached, writeCached } from './yaml_cache.js';
+import { cacheSlot, readCached, writeCached, writeFailed } from './yaml_cache.js';
 import { parseYamlText } from './yaml_parse.js';
 
 export { scalarSourceOf, type ScalarSource } from './scalar_sources.js';
@@ -64,8 +64,30 @@ export function locInScalar(owner: unknown, key: string | number, offset: number
 export function parseYaml(source: string, file: string, { cache = true }: { cache?: boolean } = {}): LoadedYaml {
   const slot = cache ? cacheSlot(source) : undefined;
   const hit = slot && readCached(slot, file);
-  if (hit) return { file, value: hit.value, source };
+  if (hit && 'value' in hit) return { file, value: hit.value, source };
+  // A text known not to parse is parsed again, for its error.
   const value = parseYamlText(source, file);
+  if (slot) writeCached(slot, value, file);
+  return { file, value, source };
+}
+
+/**
+ * parseYaml for a text that may be in another format (an inventory without an extension may be
+ * INI): undefined where it is not YAML. That answer is cached too, so such a file does not load
+ * the yaml package on every run.
+ */
+export function probeYaml(source: string, file: string): LoadedYaml | undefined {
+  const slot = cacheSlot(source);
+  const hit = slot && readCached(slot, file);
+  if (hit) return 'value' in hit ? { file, value: hit.value, source } : undefined;
+  let value: unknown;
+  try {
+    value = parseYamlText(source, file);
+  } catch (e) {
+    if (!(e instanceof ValidationError)) throw e;
+    if (slot) writeFailed(slot);
+    return undefined;
+  }
   if (slot) writeCached(slot, value, file);
   return { file, value, source };
 }

@@ -42,8 +42,11 @@ export function cacheSlot(source: string): CacheSlot | undefined {
   return { path: join(dir, `${key}.json`), key };
 }
 
-/** The value stored in `slot`, its locations in `file`; undefined when missing or unreadable. */
-export function readCached(slot: CacheSlot, file: string): { value: unknown } | undefined {
+/**
+ * What `slot` holds: the parsed value (its locations in `file`), or `failed` for a text known not
+ * to parse (probeYaml's entries); undefined when missing or unreadable.
+ */
+export function readCached(slot: CacheSlot, file: string): { value: unknown } | { failed: true } | undefined {
   let fd: number;
   try {
     fd = openSync(slot.path, 'r');
@@ -53,11 +56,12 @@ export function readCached(slot: CacheSlot, file: string): { value: unknown } | 
   try {
     const mtime = fstatSync(fd).mtimeMs;
     const data: unknown = JSON.parse(readFileSync(fd, 'utf8'));
-    if (!Array.isArray(data) || data.length !== 3 || data[0] !== FORMAT || data[1] !== slot.key) return undefined;
-    const value = decodeLoaded(data[2], file);
+    if (!Array.isArray(data) || data[0] !== FORMAT || data[1] !== slot.key) return undefined;
+    if (data.length !== 2 && data.length !== 3) return undefined;
+    const hit = data.length === 2 ? ({ failed: true } as const) : { value: decodeLoaded(data[2], file) };
     // Pruning goes by mtime: mark the entry used, at most once a day.
     if (Date.now() - mtime > DAY) futimesSync(fd, new Date(), new Date());
-    return { value };
+    return hit;
   } catch {
     return undefined;
   } finally {
@@ -77,6 +81,15 @@ export function writeCached(slot: CacheSlot, value: unknown, file: string): void
   } catch {
     return;
   }
+  writeEntry(slot, text);
+}
+
+/** Remember that the text of `slot` does not parse (only its key is stored, never the error). */
+export function writeFailed(slot: CacheSlot): void {
+  writeEntry(slot, JSON.stringify([FORMAT, slot.key]));
+}
+
+function writeEntry(slot: CacheSlot, text: string): void {
   const tmp = `${slot.path}.${process.pid}-${Math.random().toString(36).slice(2)}.tmp`;
   try {
     writeFileSync(tmp, text, { mode: 0o600, flag: 'wx' });

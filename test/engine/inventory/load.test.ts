@@ -2,6 +2,7 @@ import { strict as assert } from 'node:assert';
 import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { fileURLToPath } from 'node:url';
+import { ValidationError } from '../../../src/engine/errors.js';
 import { loadInventory } from '../../../src/engine/inventory/load.js';
 import { graph, listJson } from '../../../src/engine/inventory/render.js';
 import { hostVars } from '../../../src/engine/inventory/vars.js';
@@ -66,6 +67,17 @@ describe('loadInventory: formats', () => {
     assert.equal(inv.hosts.get('a')?.vars['x'], true, 'YAML 1.1 booleans, as in Ansible');
     assert.deepEqual(inv.groups.get('ungrouped')?.hosts, ['a'], 'a host listed directly under all is ungrouped');
     assert.deepEqual(inv.groups.get('all')?.hosts, []);
+  });
+
+  it('reads a file with another extension as INI only, as Ansible does (hosts.ini is never YAML)', async () => {
+    // Valid YAML with an inventory's shape: read as INI, "all:" is a host name and "hosts:" another.
+    const text = 'all:\n  hosts:\n    a:\n';
+    const bare = await withInventoryFile('hosts', text, (path) => loadInventory([path]));
+    assert.deepEqual([...bare.hosts.keys()], ['a']);
+    await assert.rejects(
+      withInventoryFile('hosts.ini', text, (path) => loadInventory([path])),
+      (e) => e instanceof ValidationError && /hosts\.ini:1:1: port "" in host entry is not a port number \(got "all:"\)/.test(e.message),
+    );
   });
 
   it('reads an executable file without "#!" as data, not as a script', async () => {

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { ValidationError } from '../../../src/engine/errors.js';
 import { forgetCacheDirs } from '../../../src/engine/load/cache_dir.js';
 import { valueLocOf } from '../../../src/engine/load/locations.js';
-import { parseYaml } from '../../../src/engine/load/yaml.js';
+import { parseYaml, probeYaml } from '../../../src/engine/load/yaml.js';
 import { cacheSlot, pruneCache, readCached, type CacheSlot } from '../../../src/engine/load/yaml_cache.js';
 import { encodeLoaded } from '../../../src/engine/load/yaml_codec.js';
 import { parseYamlText } from '../../../src/engine/load/yaml_parse.js';
@@ -112,6 +112,27 @@ describe('the YAML parse cache', () => {
     assert.deepEqual(entries(), []);
   });
 
+  it('remembers a probed text that is not YAML, and still gives the error to parseYaml', () => {
+    const ini = '[web]\nweb1 a=1\n[web:vars]\nb: [\n';
+    const expected = (() => {
+      try {
+        parseYamlText(ini, 'hosts');
+      } catch (e) {
+        assert.ok(e instanceof ValidationError);
+        return e.message;
+      }
+      return assert.fail('parsed');
+    })();
+    assert.equal(probeYaml(ini, 'hosts'), undefined);
+    assert.deepEqual(readCached(slotOf(ini), 'hosts'), { failed: true });
+    assert.equal(probeYaml(ini, 'hosts'), undefined);
+    assert.throws(() => parseYaml(ini, 'hosts'), (e) => e instanceof ValidationError && e.message === expected);
+    assert.equal(entries().length, 1);
+    // A YAML text probes like parseYaml: the value, cached.
+    assertSameLoaded(probeYaml(TEXT, 'a')?.value, parseYamlText(TEXT, 'a'));
+    assert.ok(readCached(slotOf(TEXT), 'a') && 'value' in (readCached(slotOf(TEXT), 'a') ?? {}));
+  });
+
   it('does not cache a text with a lone surrogate (UTF-8 would make it another text)', () => {
     assert.equal((parseYaml('a: x\uD800\n', 'a.yml').value as Record<string, string>)['a'], 'x\uD800');
     assert.deepEqual(entries(), []);
@@ -188,5 +209,17 @@ describe('the YAML parse cache', () => {
       process.stdout.write(String(loaded));`;
     const run = (): string => spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { env: process.env, encoding: 'utf8' }).stdout;
     assert.deepEqual([run(), run()], ['true', 'false']);
+  });
+
+  it('does not load the yaml package for an INI inventory without an extension, once probed', () => {
+    const file = join(dir, 'hosts');
+    writeFileSync(file, '[web]\nweb1 a=1\n[web:vars]\nb=[\n');
+    const script = `import { createRequire } from 'node:module';
+      const m = await import('${join(packageRoot(), 'src/engine/inventory/load.ts')}');
+      const inv = await m.loadInventory([${JSON.stringify(file)}]);
+      const loaded = Object.keys(createRequire(import.meta.url).cache).some((f) => f.includes('/node_modules/yaml/dist/'));
+      process.stdout.write(String(loaded) + ' ' + inv.groups.get('web').hosts.join());`;
+    const run = (): string => spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { env: process.env, encoding: 'utf8' }).stdout;
+    assert.deepEqual([run(), run()], ['true web1', 'false web1']);
   });
 });
