@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // kiln against ansible-core on the same work: `npm run bench` (see bench/RESULTS.md).
-// Plain ESM so it runs without a build; it measures kiln as users run it, `node dist/cli/main.cjs`.
+// Plain ESM so it runs without a build; it measures kiln as users run it: the bin, dist/cli/main.cjs, run as a program.
 import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';

@@ -55,7 +55,7 @@ export function distIsStale(repo) {
  * Build dist/ when it is missing or older than src/ or schemas/ (`build`: 'auto'), always
  * ('always') or never ('never'); then copy it with schemas/ and package.json into `dir`,
  * node_modules linked: other work rebuilding dist/ during a long bench must not change the
- * kiln being measured half-way. Returns { cli, stale }: the CLI to run with `node`, and whether
+ * kiln being measured half-way. Returns { cli, stale }: the bin (run it as a program), and whether
  * it was measured stale.
  */
 export function kilnUnderTest(repo, dir, { build = 'auto', snapshot = true, log }) {
@@ -95,12 +95,13 @@ export async function describeEnvironment(repo, kilnCli) {
   const ansible = await run('ansible-playbook', ['--version']);
   const ssh = await run('ssh', ['-V']);
   const python = await run('/usr/bin/python3', ['--version']);
-  const kilnVersion = await run(process.execPath, [kilnCli, '--version']);
+  const kilnVersion = await run(kilnCli, ['--version']);
   const osRelease = existsSync('/etc/os-release') ? readFileSync('/etc/os-release', 'utf8') : '';
   const commit = git(repo, ['rev-parse', '--short', 'HEAD']);
   const dirty = git(repo, ['status', '--porcelain', '--', 'src', 'schemas', 'package.json']);
   return {
     date: new Date().toISOString(),
+    extraCaCerts: process.env.NODE_EXTRA_CA_CERTS || null,
     machine: {
       nproc: cpus().length,
       cpu: cpus()[0]?.model ?? 'unknown',

@@ -86,11 +86,15 @@ export function summariseProfile(file) {
   return { durationMs: Math.round((p.endTime - p.startTime) / 100) / 10, buckets: sorted(buckets, 12), functions: sorted(functions, 12) };
 }
 
-/** Run `node --cpu-prof <cli> ...args` once in `dir`; returns the wall time and the summary. */
+/**
+ * Run `node --cpu-prof <cli> ...args` once in `dir`; returns the wall time and the summary. node
+ * starts without NODE_EXTRA_CA_CERTS, as the bin's first line starts it.
+ */
 export async function profileKiln(cli, args, { env, cwd, dir, tag }) {
   const profDir = join(dir, `${tag}.prof`);
   mkdirSync(profDir, { recursive: true });
-  const r = await measure(process.execPath, ['--cpu-prof', `--cpu-prof-dir=${profDir}`, cli, ...args], { env, cwd, dir, tag: `${tag}.profiled` });
+  const { NODE_EXTRA_CA_CERTS: held, ...rest } = env;
+  const r = await measure(process.execPath, ['--cpu-prof', `--cpu-prof-dir=${profDir}`, cli, ...args], { env: { ...rest, KILN_EXTRA_CA_CERTS: held ?? '' }, cwd, dir, tag: `${tag}.profiled` });
   const file = readdirSync(profDir).find((f) => f.endsWith('.cpuprofile'));
   if (!file) throw new Error(`no profile written for ${tag} (exit ${r.code}): ${r.stderr.slice(-500)}`);
   return { wallMs: Math.round(r.wallMs), code: r.code, profile: join(profDir, file), ...summariseProfile(join(profDir, file)) };

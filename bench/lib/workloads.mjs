@@ -59,7 +59,9 @@ function floorSsh(tmp, sshd) {
 export function plan(ctx, selected) {
   const { cli, f, sshd, tmp } = ctx;
   const node = process.execPath;
-  const kiln = (...args) => ({ cmd: node, args: [cli, ...args] });
+  // The bin runs itself, through its first line, as `kiln` and `npx kiln` do (that line starts
+  // node without NODE_EXTRA_CA_CERTS: src/cli/extra_ca_certs.ts).
+  const kiln = (...args) => ({ cmd: cli, args });
   const ansible = (...args) => ({ cmd: 'ansible-playbook', args });
   const n50 = tasks(FIFTY).length;
   const groups = [];
@@ -186,7 +188,10 @@ export function plan(ctx, selected) {
           ansible: { ...ansible('--syntax-check', '-i', f.ansibleLocal, f.site50), expect: { exitOnly: true } },
           companions: [
             { id: 'node-empty', title: 'start-up reference: `node -e 0`', cmd: node, args: ['-e', '0'], expect: { exitOnly: true } },
-            { id: 'kiln-version', title: 'start-up reference: `kiln --version` (loads the CLI; subcommands load lazily)', cmd: node, args: [cli, '--version'], expect: { exitOnly: true } },
+            ...(process.env.NODE_EXTRA_CA_CERTS
+              ? [{ id: 'node-empty-no-ca', title: 'start-up reference: `node -e 0` without NODE_EXTRA_CA_CERTS (as the bin starts node)', cmd: 'env', args: ['-u', 'NODE_EXTRA_CA_CERTS', node, '-e', '0'], expect: { exitOnly: true } }]
+              : []),
+            { id: 'kiln-version', title: 'start-up reference: `kiln --version` (loads the CLI; subcommands load lazily)', cmd: cli, args: ['--version'], expect: { exitOnly: true } },
           ],
         },
       ],

@@ -4,7 +4,7 @@ import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type CliResult, ENTRY, kiln, ROOT } from '../support/cli.js';
+import { type CliResult, COMMAND, kiln, ROOT } from '../support/cli.js';
 import { descendants, type SshdFixture } from '../support/sshd.js';
 
 /** A temp dir used as HOME for kiln: `~/.ssh/known_hosts` lives in it. */
@@ -85,7 +85,7 @@ export interface MeasuredRun extends CliResult {
 
 /** Run the kiln CLI as kiln() does and measure its peak RSS (GNU time if installed, else /proc sampling). */
 export function kilnMeasured(args: readonly string[], env: Record<string, string> = {}): Promise<MeasuredRun> {
-  const node = [process.execPath, ...ENTRY, ...args];
+  const node = [...COMMAND, ...args];
   let useTime = true;
   try {
     readFileSync(GNU_TIME);

@@ -11,6 +11,8 @@ export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
  */
 const TSX = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
 export const ENTRY = process.env['KILN_TEST_SOURCE'] ? ['--import', TSX, `${ROOT}src/cli/main.ts`] : [`${ROOT}dist/cli/main.cjs`];
+/** The command line before kiln's arguments: the built bin runs itself, through its first line, as `kiln` does. */
+export const COMMAND: readonly string[] = process.env['KILN_TEST_SOURCE'] ? [process.execPath, ...ENTRY] : ENTRY;
 
 export interface CliResult {
   code: number;
@@ -21,7 +23,8 @@ export interface CliResult {
 /** Run `kiln ARGS...`; never throws on a non-zero exit. */
 export function kiln(args: readonly string[], opts: { cwd?: string; env?: Record<string, string>; input?: string } = {}): Promise<CliResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [...ENTRY, ...args], {
+    const [cmd, ...argv] = [...COMMAND, ...args] as [string, ...string[]];
+    const child = spawn(cmd, argv, {
       cwd: opts.cwd ?? ROOT,
       env: { ...process.env, NO_COLOR: '1', ...opts.env },
       stdio: ['pipe', 'pipe', 'pipe'],
