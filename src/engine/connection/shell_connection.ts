@@ -58,6 +58,10 @@ export class ShellConnection implements Connection {
     return this.reopen(key);
   }
 
+  warm(): void {
+    if (!this.sessions.has('')) this.reopen('').catch(() => undefined);
+  }
+
   private reopen(key: string): Promise<ShellSession> {
     const p = ShellSession.open(this.opts.opener, {
       host: this.opts.host,

@@ -47,5 +47,11 @@ export interface Connection {
   put(content: string | Buffer, path: string, opts?: PutOptions): Promise<PutResult>;
   /** The file's bytes, or null when it does not exist. */
   get(path: string, opts?: { becomeUser?: string }): Promise<Buffer | null>;
+  /**
+   * Start opening the login user's shell now, in the background, so that the first command does
+   * not wait for it. A failure is not reported here: the first command that needs the shell opens
+   * it again and reports it.
+   */
+  warm?(): void;
   close(): Promise<void>;
 }

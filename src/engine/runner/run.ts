@@ -47,6 +47,27 @@ export function playContactsHosts(play: Play): boolean {
   return play.gatherFacts || play.sections.some(needs) || needs(play.handlers);
 }
 
+/**
+ * Whether a play first reaches its hosts through their login shell: facts, or a first task that
+ * runs on the host without become. preconnect() then opens that shell ahead of the first task.
+ */
+export function firstContactIsLoginShell(play: Play): boolean {
+  if (play.gatherFacts) return true;
+  const first = (nodes: readonly Node[]): boolean | undefined => {
+    for (const n of nodes) {
+      if (n.kind === 'include') return false;
+      if (n.kind === 'block') {
+        const r = first(n.block);
+        if (r !== undefined) return r;
+      } else if (!MODULES.get(n.module)?.local) {
+        return n.inherited.become !== true && n.inherited.delegateTo === undefined;
+      }
+    }
+    return undefined;
+  };
+  return first(play.sections.flat()) ?? false;
+}
+
 /** Split hosts into Ansible's serial batches (numbers, percentages, or a list; the last repeats). */
 export function batches<T>(hosts: T[], serial: (number | string)[]): T[][] {
   if (!serial.length) return [hosts];
@@ -71,6 +92,8 @@ export class Run {
   private readonly connFor = new Map<Play, Map<string, Promise<Connection>>>();
   private readonly warned = new Set<string>();
   private localConn?: Connection;
+  /** The play whose local connections preconnect() is opening, with their login shell. */
+  private warming?: Play;
   /** Files every SSH connection of this run reads (ssh config, known_hosts, keys): read once. */
   private sshCache?: SshRunCache;
   private readonly started = Date.now();
@@ -126,7 +149,7 @@ export class Run {
     const abort = new AbortController();
     const conn =
       settings.connection === 'local'
-        ? Promise.resolve<Connection>(localConnection(host.name, settings.becomePassword))
+        ? Promise.resolve<Connection>(this.local(host.name, settings.becomePassword, play))
         : import('../connection/ssh.js').then((m) =>
             m.sshConnection(settings, {
               // Without --accept-new-host-keys, ~/.ssh/config's StrictHostKeyChecking decides (strict by default).
@@ -148,6 +171,13 @@ export class Run {
     return conn;
   }
 
+  /** A local connection; its login shell starts at once when the play first uses it (no wait for a microtask). */
+  private local(host: string, becomePassword: string | undefined, play: Play): Connection {
+    const conn = localConnection(host, becomePassword);
+    if (this.warming === play) conn.warm();
+    return conn;
+  }
+
   /**
    * Start connecting every host of a batch now, without waiting: handshakes overlap each other and
    * the first hosts' tasks instead of queueing behind --forks. Tasks get the same promise from
@@ -155,8 +185,13 @@ export class Run {
    * connection, with the same message, and a host whose tasks all skip reports no failure (as when
    * connections were opened lazily; it is merely logged in and out). At most max(--forks, 64)
    * handshakes are started at once; the rest start as those settle, in inventory order.
+   * When the play first uses the login shell, each connection then opens it at once, which the
+   * first task would otherwise wait for. A become shell is left to the task that needs it (a wrong
+   * password is then tried once, not twice).
    */
   private preconnect(play: Play, hosts: readonly HostState[]): void {
+    const warm = firstContactIsLoginShell(play);
+    this.warming = warm ? play : undefined;
     const queue = [...hosts];
     let inFlight = 0;
     const next = (): void => {
@@ -173,10 +208,14 @@ export class Run {
           inFlight--;
           next();
         };
-        conn.then(settled, settled);
+        conn.then((c) => {
+          if (warm) c.warm?.();
+          settled();
+        }, settled);
       }
     };
     next();
+    this.warming = undefined;
   }
 
   private warnOnce(message: string): void {
