@@ -3,7 +3,7 @@
 // (passwordless sudo) and kiln-pw (sudo with a password). Everything it starts, stop() ends.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdirSync, readFileSync, readdirSync, rmSync } from 'node:fs';
-import { chmod, mkdtemp, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -234,6 +234,12 @@ export async function startSshd(opts: StartOptions = {}): Promise<SshdFixture> {
       generateKey(clientKey),
       generateKey(encryptedKey, passphrase, 'kiln-test-encrypted'),
     ]);
+    // root's sessions get a HOME of their own: Debian's bash reads ~/.bashrc for every SSH command,
+    // and a machine's own (pyenv init here: 140-300 ms, and a lock that a session killed half-way
+    // leaves behind, stalling every later bash for 60 s) would tell about the machine, not kiln.
+    const rootHome = join(dir, 'root-home');
+    await mkdir(rootHome, { mode: 0o700 });
+    await writeFile(join(rootHome, '.bashrc'), '');
     const authorized = join(dir, 'authorized_keys');
     await writeFile(authorized, (await readFile(`${clientKey}.pub`, 'utf8')) + (await readFile(`${encryptedKey}.pub`, 'utf8')), { mode: 0o644 });
     const [type, base64] = (await readFile(`${hostKeyFile}.pub`, 'utf8')).trim().split(' ') as [string, string];
@@ -269,6 +275,8 @@ export async function startSshd(opts: StartOptions = {}): Promise<SshdFixture> {
           'MaxAuthTries 10',
           'LoginGraceTime 30',
           'LogLevel VERBOSE',
+          'Match User root',
+          `  SetEnv HOME=${rootHome}`,
           '',
         ].join('\n'),
       );
