@@ -29,6 +29,8 @@ export interface ModuleContext {
   readonly vars: Readonly<Record<string, unknown>>;
   /** Path facts the runner read ahead; `readPaths` answers from them while nothing was applied. */
   readonly reads?: PathReads;
+  /** How many -v the run was given (debug's `verbosity`). */
+  readonly verbosity?: number;
 }
 
 export interface Plan<S = unknown> {
@@ -41,6 +43,8 @@ export interface Plan<S = unknown> {
    * Check mode then reports the task as skipped with this reason.
    */
   unpredictable?: string;
+  /** Set when the task must not run at all here, in any mode: it is skipped with this reason. */
+  skip?: string;
   /** What applying leaves behind, so check mode can follow later tasks. */
   effects?: Effect[];
   /** Values exposed to `register`, in check mode too. */

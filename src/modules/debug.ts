@@ -12,7 +12,12 @@ export interface DebugArgs {
 
 interface DebugState {
   value: unknown;
+  /** The run has fewer -v than `verbosity` asks for. */
+  quiet?: boolean;
 }
+
+/** Ansible's reason for a debug task below its verbosity (skipped, as Ansible counts it). */
+const BELOW_VERBOSITY = 'Verbosity threshold not met.';
 
 /** Ansible's wording for `var:` naming something undefined (an ok result, not a failure). */
 const NOT_DEFINED = 'VARIABLE IS NOT DEFINED!';
@@ -38,8 +43,13 @@ export const debug: Module<DebugArgs | null, DebugState> = {
   name: 'debug',
   aliases: ['ansible.builtin.debug'],
   local: true,
-  read: (ctx, args) => Promise.resolve({ value: args?.var ? lookup(ctx.vars, args.var) : (args?.msg ?? 'Hello world!') }),
+  read(ctx, args) {
+    // Nothing is looked up for a message that is not shown: as in Ansible, var: may then name anything.
+    if ((args?.verbosity ?? 0) > (ctx.verbosity ?? 0)) return Promise.resolve({ value: undefined, quiet: true });
+    return Promise.resolve({ value: args?.var ? lookup(ctx.vars, args.var) : (args?.msg ?? 'Hello world!') });
+  },
   plan(current, args): Plan<DebugState> {
+    if (current.quiet) return { changes: [], skip: BELOW_VERBOSITY, current };
     const shown = typeof current.value === 'string' ? current.value : JSON.stringify(current.value, null, 2);
     const data: Record<string, unknown> = args?.var ? { [args.var]: current.value } : { msg: current.value };
     return { changes: [], okReason: shown, data, show: data, current };

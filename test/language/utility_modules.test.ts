@@ -41,6 +41,23 @@ describe('language: utility modules', function () {
     assert.match(human.stdout, /^ok: \[localhost\] => \{\n\s+"computed": "hello world"\n\}$/m);
   });
 
+  // Ansible 2.14: "skipping: [localhost]", counted as skipped, with skipped_reason.
+  it('debug with verbosity: N is skipped below N -v, and shown from N on', async () => {
+    const quiet = result('a detail for -vv');
+    assert.equal(quiet['status'], 'skipped');
+    assert.equal(quiet['msg'], 'Verbosity threshold not met.');
+    assert.match(human.stdout, /^TASK \[a detail for -vv\] \**\nskipping: \[localhost\]$/m);
+    const root2 = scratch('utility-vv');
+    try {
+      const loud = await play(fixture('utility/site.yml'), root2, ['--json', '-vv']);
+      const e = events(loud.stdout).find((x) => x.event === 'task_result' && x.task === 'a detail for -vv') as unknown as Record<string, unknown> | undefined;
+      assert.equal(e?.['status'], 'ok', loud.stdout);
+      assert.deepEqual(e?.['data'], { computed: 'hello world' });
+    } finally {
+      removeScratch(root2);
+    }
+  });
+
   it('assert passes when every condition holds and fails with fail_msg otherwise', () => {
     assert.equal(result('assertions that hold')['status'], 'ok');
     const failed = result('an assertion that fails');
@@ -54,6 +71,6 @@ describe('language: utility modules', function () {
     for (const r of [human, json]) assert.equal(r.code, 2, output(r));
     assert.match(human.stdout, /^fatal: \[localhost\]: FAILED! => stopped by fail after 42$/m);
     assert.ok(!logLines(join(root, 'utility.log')).includes('never'));
-    assert.deepEqual(human.recap['localhost'], { ok: 8, changed: 2, unreachable: 0, failed: 1, skipped: 0, rescued: 0, ignored: 1 });
+    assert.deepEqual(human.recap['localhost'], { ok: 8, changed: 2, unreachable: 0, failed: 1, skipped: 1, rescued: 0, ignored: 1 });
   });
 });
