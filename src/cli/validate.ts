@@ -45,7 +45,7 @@ async function validateRole(dir: string, inventory: string[], extra: Record<stri
   const base: Inherited = { when: [], tags: [], blockVars: [] };
   const handlers: Play['handlers'] = [];
   const loc = { file: join(abs, 'tasks', 'main.yml'), line: 1, col: 1 };
-  const nodes = loader.roleRef({ role: abs }, dirname(abs), base, handlers, new Set(), loc);
+  const nodes = loader.roleRef({ role: abs }, dirname(abs), base, handlers, new Map(), loc);
   if (loader.problems.length) throw new ValidationError(loader.problems);
   const play: Play = {
     name: basename(abs),

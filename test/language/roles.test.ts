@@ -22,6 +22,9 @@ describe('language: roles', function () {
       'common:different',
       'app',
       'remote_role',
+      // allow_duplicates: true runs the second listing too; common (listed again, same params) does not.
+      'twice:same',
+      'twice:same',
       // web's handler, from roles/web/handlers/main.yml, flushed at the end of the roles section
       'handler:reload-web',
     ]);

@@ -15,6 +15,9 @@ import { findRole, loadRole, yamlIn, type RoleSearch } from './roles.js';
 
 type Raw = Record<string, unknown>;
 
+/** The roles a play has run so far (name, parameters, tasks_from), each with its allow_duplicates. */
+export type RolesSeen = Map<string, boolean>;
+
 export interface LoadOptions {
   /** Extra folders to look for roles in (KILN_ROLES_PATH, the project's roles/). */
   rolesPath?: string[];
@@ -171,7 +174,7 @@ export class Loader {
     const sections: Node[][] = [];
     sections.push(this.tasks(raw['pre_tasks'], dir, base, handlers));
     const roleNodes: Node[] = [];
-    const seen = new Set<string>();
+    const seen: RolesSeen = new Map();
     for (const [i, ref] of ((raw['roles'] as unknown[] | undefined) ?? []).entries()) {
       roleNodes.push(...this.roleRef(ref, dir, base, handlers, seen, locOf(ref) ?? valueLocOf(raw['roles'], i) ?? loc));
     }
@@ -207,7 +210,12 @@ export class Loader {
 
   // ------------------------------------------------------------------ roles
 
-  roleRef(ref: unknown, dir: string, parent: Inherited, handlers: TaskNode[], seen: Set<string>, loc: Loc, tasksFrom = 'main'): Node[] {
+  /**
+   * The nodes of one role reference (and first its dependencies). As in Ansible, a role that
+   * `seen` already ran with the same parameters runs again only when its meta/main.yml says
+   * allow_duplicates: true.
+   */
+  roleRef(ref: unknown, dir: string, parent: Inherited, handlers: TaskNode[], seen: RolesSeen, loc: Loc, tasksFrom = 'main'): Node[] {
     const r = typeof ref === 'string' ? ({ role: ref } as Raw) : (ref as Raw);
     const name = String(r['role'] ?? r['name'] ?? '');
     const params: Raw = Object.create(null);
@@ -221,10 +229,10 @@ export class Loader {
     }
     recordLocs(params, locOf(r) ?? loc, keys);
     const key = `${name}\0${JSON.stringify(params)}\0${tasksFrom}`;
-    if (seen.has(key)) return [];
-    seen.add(key);
+    if (seen.get(key) === false) return [];
     const role = loadRole(this, name, this.roleSearch(dir), loc, params, tasksFrom);
     if (!role) return [];
+    seen.set(key, role.allowDuplicates);
     const instance: RoleInstance = { name: role.name, dir: role.dir, defaults: role.defaults, vars: role.vars, params, paramSchema: role.paramSchema };
     const inherited: Inherited = {
       ...parent,
@@ -259,7 +267,7 @@ export class Loader {
         const spec = raw['import_role'] as Raw;
         const inherited = this.inherit(parent, raw);
         // vars of an import_role are the role's parameters (checked against its argument_specs).
-        out.push(...this.roleRef({ role: spec['name'], vars: raw['vars'] }, baseDir, inherited, handlers, new Set(), locOf(raw) ?? { file: baseDir, line: 1, col: 1 }, (spec['tasks_from'] as string) ?? 'main'));
+        out.push(...this.roleRef({ role: spec['name'], vars: raw['vars'] }, baseDir, inherited, handlers, new Map(), locOf(raw) ?? { file: baseDir, line: 1, col: 1 }, (spec['tasks_from'] as string) ?? 'main'));
         continue;
       }
       const node = this.node(raw, baseDir, parent, handlers, false);

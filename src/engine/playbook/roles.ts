@@ -27,6 +27,8 @@ export interface LoadedRole {
   dependencies: { ref: unknown; loc: Loc }[];
   /** Set when some parameters are templated: the runner checks them once rendered. */
   paramSchema?: Raw;
+  /** meta/main.yml's allow_duplicates: run again when listed again with the same parameters. */
+  allowDuplicates: boolean;
 }
 
 /**
@@ -117,5 +119,5 @@ export function loadRole(loader: Loader, name: string, search: RoleSearch, loc: 
     loc: locOf(ref) ?? locOf(meta['dependencies']) ?? { file: join(dir, 'meta', 'main.yml'), line: i + 1, col: 1 },
   }));
   // A role given by path is named after its folder, as in Ansible (role_name, messages).
-  return { name: basename(dir), dir, tasks: tasks as unknown[], handlers: handlers as unknown[], defaults, vars, dependencies: deps, paramSchema };
+  return { name: basename(dir), dir, tasks: tasks as unknown[], handlers: handlers as unknown[], defaults, vars, dependencies: deps, paramSchema, allowDuplicates: meta['allow_duplicates'] === true };
 }

@@ -290,7 +290,7 @@ export class PlayRunner {
         const list = loader.readValidated(file, 'tasks.schema.json');
         nodes = loader.tasks(list ?? [], dirname(file), inherited, handlers);
       } else {
-        nodes = loader.roleRef({ role: target, ...node.vars, ...local }, node.baseDir, node.parent, handlers, new Set(), node.loc, node.tasksFrom ?? 'main');
+        nodes = loader.roleRef({ role: target, ...node.vars, ...local }, node.baseDir, node.parent, handlers, new Map(), node.loc, node.tasksFrom ?? 'main');
       }
       // Included files are validated when reached (their names may depend on variables);
       // undefined variables inside them fail at run time with the variable's name.
