@@ -39,7 +39,7 @@ describe('showcase: playbooks/site.yml on a fresh Debian 12 host', function () {
     assert.equal(r.code, 0, r.stdout + r.stderr);
     const counts = r.recap[host.name];
     assert.ok(counts && counts.changed >= 10 && counts.failed === 0, JSON.stringify(counts));
-    assert.match(r.result(host.name, 'nginx : nginx runs and starts at boot').changes[0]?.pending ?? '', /nginx is planned for install by task 'install nginx'/);
+    assert.match(r.result(host.name, 'nginx : nginx runs and starts at boot').changes[0]?.pending ?? '', /nginx is planned for install by task 'nginx : install nginx'/);
     const dpkg = await host.exec(['sh', '-c', 'dpkg-query -W -f="${Status}" nginx mariadb-server 2>/dev/null || true']);
     assert.doesNotMatch(dpkg.stdout, /install ok installed/);
     assert.equal((await host.exec(['test', '-e', '/srv/foobar'])).code, 1, 'check mode created the app folder');

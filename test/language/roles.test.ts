@@ -33,6 +33,18 @@ describe('language: roles', function () {
     assert.equal(readFileSync(join(root, 'static.txt'), 'utf8'), 'static from the role\n');
   });
 
+  it("--check names the role task a pending change waits for as it is announced: 'web : name'", async () => {
+    const fresh = scratch('roles-check');
+    try {
+      const r = await play(fixture('roles/site.yml'), fresh, ['--check'], { KILN_ROLES_PATH: fixture('roles_path') });
+      assert.equal(r.code, 0, output(r));
+      assert.match(r.stdout, /^TASK \[web : a note in it\]/m);
+      assert.match(r.stdout, /pending: directory .*web-notes is planned by task 'web : a folder for notes'/);
+    } finally {
+      removeScratch(fresh);
+    }
+  });
+
   it('a role is not found without KILN_ROLES_PATH, and the error says where kiln looked', async () => {
     const r = await play(fixture('roles/site.yml'), root, [], { KILN_ROLES_PATH: '' });
     assert.equal(r.code, 3, output(r));

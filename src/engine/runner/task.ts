@@ -54,7 +54,7 @@ export async function runTask(task: TaskNode, host: HostState, env: PlayEnv, tit
   let result: TaskResult;
   try {
     if (task.loop === undefined) {
-      result = await runOnce(task, host, env, scopeFor(task, host, env));
+      result = await runOnce(task, host, env, scopeFor(task, host, env), title);
     } else {
       result = await runLoop(task, host, env, title);
     }
@@ -77,7 +77,7 @@ async function runLoop(task: TaskNode, host: HostState, env: PlayEnv, title: str
     const scope = scopeFor(task, host, env, loopLocals(task, item, i, items.length));
     let r: TaskResult;
     try {
-      r = await runOnce(task, host, env, scope);
+      r = await runOnce(task, host, env, scope, title);
     } catch (e) {
       r = errorResult({ host: host.name, task: task.name }, e);
     }
@@ -131,7 +131,8 @@ function finder(task: TaskNode, env: PlayEnv): (kind: 'files' | 'templates', pat
   };
 }
 
-async function runOnce(task: TaskNode, host: HostState, env: PlayEnv, scope: Vars): Promise<TaskResult> {
+/** `title`: the task as announced ("role : name"), which check mode's pending notes name. */
+async function runOnce(task: TaskNode, host: HostState, env: PlayEnv, scope: Vars, title: string): Promise<TaskResult> {
   const base = { host: host.name, task: task.name, durationMs: 0 };
   const when = condsHold(task.inherited.when, scope);
   if (!when.ok) {
@@ -154,11 +155,12 @@ async function runOnce(task: TaskNode, host: HostState, env: PlayEnv, scope: Var
     becomeUser: become,
     planned: host.planned,
     diff: task.inherited.diff ?? env.options.diff,
-    task: task.name,
+    task: title,
     findFile: finder(task, env),
     render: (text, source) => renderText(text, scope, source),
     vars: scope,
     reads: env.reads,
+    verbosity: env.options.verbosity,
   };
   // Like Ansible: each attempt gets changed_when/failed_when, then `until` reads the result
   // (a failed attempt is retried too: `until: result is succeeded` waits for a command to pass).
@@ -191,6 +193,7 @@ async function readPlanApply(module: Module<unknown, unknown>, ctx: ModuleContex
     return errorResult(base, e);
   }
   const data = plan.data ?? {};
+  if (plan.skip) return { ...base, status: 'skipped', changes: [], msg: plan.skip, data: { ...data, skipped_reason: plan.skip } };
   if (plan.changes.length === 0) return { ...base, status: 'ok', changes: [], msg: plan.okReason ?? 'already as asked', data, ...(plan.show ? { show: plan.show } : {}) };
   if (check) {
     if (plan.unpredictable) return { ...base, status: 'skipped', changes: [], msg: plan.unpredictable, data };
