@@ -196,6 +196,9 @@ export function decide(s: PackageState, args: PackageArgs): Decision {
         d.remove.push(bare);
         d.definite = true;
         change(`purge the configuration files ${p.name} left behind`, p.pending);
+      } else if (p.providedBy?.length && p.planned === undefined) {
+        // Removing "awk" would not remove mawk: say so rather than pretend it is gone.
+        d.okReasons.push(`${p.name} is a virtual package, provided by the installed ${p.providedBy.join(', ')}; nothing is installed under its own name (remove the providing package by name)`);
       } else {
         const rest = p.configFiles ? ' (its configuration files remain; purge: true removes them)' : '';
         d.okReasons.push(p.pending ?? `${p.name} is not installed${rest}`);
@@ -241,6 +244,13 @@ export function decide(s: PackageState, args: PackageArgs): Decision {
       continue;
     }
 
+    // A virtual package is there when a package that provides it is (as Ansible's apt module
+    // sees it); state: latest then concerns the providing package, which is named for that.
+    if (p.providedBy?.length) {
+      const by = p.providedBy.join(', ');
+      d.okReasons.push(`${p.name} is a virtual package, provided by the installed ${by}${o.state === 'latest' ? `; to keep it at the newest version, name ${p.providedBy.length === 1 ? by : 'the one you mean'}` : ''}`);
+      continue;
+    }
     const pending = available(spec, p) ?? p.pending;
     const what = p.status !== 'not-installed' && p.status !== 'config-files' ? `finish installing ${p.name} (dpkg status: ${p.status})` : `install ${p.name}${p.candidate !== undefined && !updating ? ` ${p.candidate}` : ''}`;
     change(what, pending);

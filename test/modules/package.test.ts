@@ -9,7 +9,7 @@ import { ModuleError } from '../../src/engine/errors.js';
 import type { ModuleContext } from '../../src/engine/module.js';
 import { PlannedState } from '../../src/engine/planned.js';
 import { type PackageArgs, packageModule, planPackage } from '../../src/modules/package.js';
-import { APT_READ_SCRIPT, parseAptRead, parsePolicy, transactionCount, UPDATE_STAMP } from '../../src/modules/package/apt.js';
+import { APT_PROVIDERS_SCRIPT, APT_READ_SCRIPT, parseAptRead, parsePolicy, parseProviders, transactionCount, UPDATE_STAMP } from '../../src/modules/package/apt.js';
 import type { PackageState } from '../../src/modules/package/types.js';
 import { converge, counting, fakeCtx, schemaChecks, summaries } from './helpers.js';
 import { FakeConn } from './fake_conn.js';
@@ -164,6 +164,36 @@ describe('package (apt): plan (canned state)', () => {
     await fails(planned({ name: 'nginx-does-not-exist' }, aptOut({})), /^no package nginx-does-not-exist is known to apt \(apt-cache policy lists nothing\); check the name, or add update_cache: true/);
     const { plan } = await planned({ name: 'nginx-does-not-exist', update_cache: true }, aptOut({ stamp: NOW - 10 }));
     assert.deepEqual(summaries(plan), ['update the apt cache', 'install nginx-does-not-exist']);
+  });
+
+  it('reads which installed packages provide a name (versions and architecture qualifiers aside)', () => {
+    const out = [
+      'mawk\tinstall ok installed\t1.3.4\tawk',
+      'exim4-daemon-light\tinstall ok installed\t4.96\tmail-transport-agent, exim4-localscanner-abi-1 (= 1)',
+      'postfix\tdeinstall ok config-files\t3.7\tmail-transport-agent',
+      'gawk\tinstall ok installed\t5.2\tawk:any',
+      '',
+    ].join('\n');
+    assert.deepEqual(Object.fromEntries(parseProviders(out, ['awk', 'mail-transport-agent', 'exim4-localscanner-abi-1', 'nothing'])), {
+      awk: ['mawk', 'gawk'],
+      'mail-transport-agent': ['exim4-daemon-light'],
+      'exim4-localscanner-abi-1': ['exim4-daemon-light'],
+    });
+  });
+
+  it('a virtual package is ok when an installed package provides it (a second read only then), and absent says what provides it', async () => {
+    const awk = aptOut({ policy: ['awk:\n  Installed: (none)\n  Candidate: (none)\n  Version table:'] });
+    const conn = new FakeConn([{ stdout: awk }, { stdout: 'mawk\tinstall ok installed\t1.3.4\tawk\n' }]);
+    const state = await packageModule.read(ctxFor(conn), { name: 'awk' });
+    assert.deepEqual(conn.calls.map((c) => c.script), [APT_READ_SCRIPT, APT_PROVIDERS_SCRIPT]);
+    const plan = packageModule.plan(state, { name: 'awk' });
+    assert.deepEqual(plan.changes, []);
+    assert.equal(plan.okReason, 'awk is a virtual package, provided by the installed mawk');
+    assert.match(packageModule.plan(state, { name: 'awk', state: 'latest' }).okReason ?? '', /provided by the installed mawk; to keep it at the newest version, name mawk$/);
+    assert.match(packageModule.plan(state, { name: 'awk', state: 'absent' }).okReason ?? '', /^awk is a virtual package, provided by the installed mawk; nothing is installed under its own name/);
+    // Provided by nothing installed: apt-get is left to pick a provider, or to say it cannot.
+    const bare = new FakeConn([{ stdout: awk }, { stdout: '' }]);
+    assert.deepEqual(summaries(packageModule.plan(await packageModule.read(ctxFor(bare), { name: 'awk' }), { name: 'awk' })), ['install awk']);
   });
 
   it('pins: ok when the pinned version is installed, else installs, upgrades or (allowed) downgrades to it', async () => {
@@ -399,6 +429,18 @@ describe('package (apt): on this machine (local connection, reading only)', () =
     const p = packageModule.plan(s, { name: 'coreutils' });
     assert.deepEqual(p.changes, []);
     assert.equal(p.okReason, `coreutils ${version} is installed`);
+  });
+
+  it('reads awk, a virtual package, as provided by the installed mawk: ok, and a second run is ok too', async () => {
+    // Debian's mawk (priority required) provides awk; no package is named awk.
+    const c = counting(conn);
+    const s: PackageState = await packageModule.read(ctxFor(c), { name: 'awk' });
+    assert.deepEqual(c.calls, ['script', 'script']);
+    assert.equal(s.packages[0]?.installed, undefined);
+    assert.ok(s.packages[0]?.providedBy?.includes('mawk'), JSON.stringify(s.packages[0]));
+    const p = packageModule.plan(s, { name: 'awk' });
+    assert.deepEqual(p.changes, []);
+    assert.match(p.okReason ?? '', /^awk is a virtual package, provided by the installed (\S+, )*mawk/);
   });
 
   it('reads a surely-absent name as not installed (absent: ok) and unknown to apt (present: fails)', async () => {

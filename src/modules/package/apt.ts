@@ -43,6 +43,12 @@ echo '@@policy'
 apt-cache policy -- "$@"
 echo "@@policy-rc $?"`;
 
+/**
+ * Every package dpkg knows that provides something: name, status, version, Provides. A virtual
+ * package ("awk", "mail-transport-agent") is satisfied by an installed one that provides it.
+ */
+export const APT_PROVIDERS_SCRIPT = `LC_ALL=C dpkg-query -W -f='\${Package}\\t\${Status}\\t\${Version}\\t\${Provides}\\n' | awk -F '\\t' '$4 != ""'`;
+
 /** dpkg's "installed enough to use" states (the third word of ${Status}). */
 const INSTALLED = new Set(['installed', 'triggers-awaiting', 'triggers-pending']);
 
@@ -103,6 +109,28 @@ export function parseAptRead(stdout: string, specs: readonly PackageSpec[]): { c
     return info;
   });
   return { cache, packages };
+}
+
+/**
+ * Parse APT_PROVIDERS_SCRIPT's output (pure): for each of `names`, the installed packages that
+ * provide it, in dpkg's order. A Provides entry may carry a version ("foo (= 1.2)") or an
+ * architecture qualifier ("foo:any").
+ */
+export function parseProviders(stdout: string, names: readonly string[]): Map<string, string[]> {
+  const wanted = new Set(names);
+  const out = new Map<string, string[]>();
+  for (const line of stdout.split('\n')) {
+    const [pkg, status, , provides] = line.split('\t');
+    if (!pkg || !provides || !INSTALLED.has(status?.split(' ')[2] ?? '')) continue;
+    for (const entry of provides.split(',')) {
+      const name = entry.trim().split(/[\s:(]/)[0] ?? '';
+      if (!wanted.has(name)) continue;
+      const list = out.get(name) ?? [];
+      if (!list.includes(pkg)) list.push(pkg);
+      out.set(name, list);
+    }
+  }
+  return out;
 }
 
 /** Parse `apt-cache policy NAMES` (pure): per package its candidate and version table, newest first. */
@@ -248,6 +276,18 @@ export const apt: Backend = {
     const r = await ctx.conn.script(APT_READ_SCRIPT, names, { becomeUser: ctx.becomeUser });
     if (r.rc !== 0) throw new ModuleError(`cannot read the state of ${names.join(', ') || 'the apt cache'}: ${r.stderr.trim() || `rc ${r.rc}`}`, r);
     const { cache, packages } = parseAptRead(r.stdout, specs);
+    // A name apt-cache policy lists without any version, and that is not installed, may be virtual.
+    const maybeVirtual = packages.filter((p, i) => p.known === true && p.installed === undefined && p.versions.length === 0 && specs[i]?.version === undefined);
+    if (maybeVirtual.length) {
+      const pr = await ctx.conn.script(APT_PROVIDERS_SCRIPT, [], { becomeUser: ctx.becomeUser });
+      if (pr.rc !== 0) throw new ModuleError(`cannot read which packages provide ${maybeVirtual.map((p) => p.name).join(', ')}: ${pr.stderr.trim() || `rc ${pr.rc}`}`, pr);
+      const bases = new Map(specs.map((s) => [s.name, s.base]));
+      const providers = parseProviders(pr.stdout, maybeVirtual.map((p) => bases.get(p.name) ?? p.name));
+      for (const p of maybeVirtual) {
+        const by = providers.get(bases.get(p.name) ?? p.name);
+        if (by) p.providedBy = by;
+      }
+    }
     return { backend: 'apt', specs, packages, cache };
   },
 

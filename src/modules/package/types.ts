@@ -33,6 +33,11 @@ export interface PackageInfo {
   candidate?: string;
   /** Every version the cache offers, newest first (apt's version table). */
   versions: string[];
+  /**
+   * A virtual package (apt: a name only other packages' Provides list): the installed packages
+   * that provide it. Read only for names not installed that apt offers no version of.
+   */
+  providedBy?: string[];
   /** Check mode: what an earlier task only planned for this package (the state above is the real one). */
   planned?: 'present' | 'absent';
   /** Check mode: the note for changes that depend on `planned`. */
@@ -97,7 +102,10 @@ export interface Decision {
 /** A package manager: how it reads, how pins compare, how it applies a decision. */
 export interface Backend {
   readonly name: BackendName;
-  /** Every spec and the cache age in one round trip. Changes nothing. */
+  /**
+   * Every spec and the cache age in one round trip (apt: a second only when some name is not
+   * installed and offers no version, to find what provides it). Changes nothing.
+   */
   read(ctx: ModuleContext, specs: PackageSpec[], opts: PackageOptions): Promise<PackageState>;
   /** Does the installed version satisfy the pin? */
   matches(installed: string, pin: string): boolean;
