@@ -1,5 +1,5 @@
 // kiln's command line: the commands, and the only place that turns errors into exit codes.
-import { Command, CommanderError, Option } from 'commander';
+import { Argument, Command, CommanderError, Option } from 'commander';
 import { EXIT } from '../engine/exit_codes.js';
 import { KilnError } from '../engine/errors.js';
 import { packageJson } from '../engine/paths.js';
@@ -67,6 +67,13 @@ function program(): Command {
     .option('-i, --inventory <path>', 'inventory (repeatable)', collect, [])
     .action(async (host: string, o: { inventory: string[] }) => {
       process.exitCode = await (await import('./facts.js')).factsCommand(host, o);
+    });
+
+  p.command('ssh-broker')
+    .description('show (status) or stop (stop) the background process that keeps SSH logins between runs, as ssh -O check / -O exit')
+    .addArgument(new Argument('[action]', 'status or stop').choices(['status', 'stop']).default('status'))
+    .action(async (action: 'status' | 'stop') => {
+      process.exitCode = await (await import('./ssh_broker.js')).sshBrokerControl(action);
     });
 
   // The SSH connection broker (src/engine/connection/broker/start.ts starts it); not for users.

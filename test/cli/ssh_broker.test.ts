@@ -25,13 +25,19 @@ describe('kiln __ssh-broker', function () {
     await f?.stop();
   });
 
-  it('kiln facts exits when done, leaving the broker; the next run does not log in again', async function () {
+  const inventory = async (): Promise<string> => {
     const inv = join(home, 'hosts.ini');
     await writeFile(
       inv,
       `target kiln_host=127.0.0.1 kiln_port=${f.port} kiln_user=root kiln_private_key_file=${f.clientKey} kiln_known_hosts_file=${f.knownHosts} kiln_ssh_control_persist=30\n`,
     );
-    const env = { HOME: home, SSH_AUTH_SOCK: '', KILN_CONTROL_DIR: cd.dir };
+    return inv;
+  };
+  const envFor = (): Record<string, string> => ({ HOME: home, SSH_AUTH_SOCK: '', KILN_CONTROL_DIR: cd.dir });
+
+  it('kiln facts exits when done, leaving the broker; the next run does not log in again', async function () {
+    const inv = await inventory();
+    const env = envFor();
     const mark = f.log().length;
     for (let run = 1; run <= 2; run++) {
       const t0 = Date.now();
@@ -47,5 +53,36 @@ describe('kiln __ssh-broker', function () {
       assert.ok(cmdline.includes(ENTRY.at(-1) as string), `started by the same entry as kiln: ${cmdline.join(' ')}`);
     }
     assert.equal(logins(f.log().slice(mark)), 1, f.log().slice(mark));
+  });
+
+  it('kiln ssh-broker status names the running broker; stop closes its logins and ends it', async function () {
+    const inv = await inventory();
+    const env = envFor();
+    assert.equal((await kiln(['facts', 'target', '-i', inv], { env })).code, 0);
+    const [pid] = cd.brokers();
+    assert.ok(pid, 'a broker runs');
+    const status = await kiln(['ssh-broker'], { env });
+    assert.equal(status.code, 0, status.stderr);
+    assert.equal(status.stdout, `kiln: SSH broker running (pid ${pid}, socket ${cd.socket})\n`);
+
+    const stop = await kiln(['ssh-broker', 'stop'], { env });
+    assert.equal(stop.code, 0, stop.stderr);
+    assert.equal(stop.stdout, `kiln: stopped the SSH broker (pid ${pid}); the logins it held are closed\n`);
+    assert.deepEqual(cd.brokers(), []);
+    const none = await kiln(['ssh-broker', 'status'], { env });
+    assert.equal(none.code, 1);
+    assert.equal(none.stdout, `kiln: no SSH broker is running for ${cd.dir}\n`);
+    // The login went with it: the next run logs in again (and starts a new broker).
+    const mark = f.log().length;
+    assert.equal((await kiln(['facts', 'target', '-i', inv], { env })).code, 0);
+    assert.equal(logins(f.log().slice(mark)), 1, f.log().slice(mark));
+    assert.equal((await kiln(['ssh-broker', 'stop'], { env })).code, 0);
+    assert.equal((await kiln(['ssh-broker', 'stop'], { env })).stdout, `kiln: no SSH broker is running for ${cd.dir}\n`);
+  });
+
+  it('kiln ssh-broker refuses an unknown action with a usage error', async function () {
+    const r = await kiln(['ssh-broker', 'exit'], { env: envFor() });
+    assert.equal(r.code, 5);
+    assert.match(r.stderr, /value 'exit' is invalid for argument 'action'\. Allowed choices are status, stop\./);
   });
 });

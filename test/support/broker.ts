@@ -1,10 +1,10 @@
 // Test helpers for the SSH connection broker: a private control directory per test, the broker
 // processes started for it (found in /proc by their socket path), and a clean-up that kills them.
-import { readdirSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { socketName } from '../../src/engine/connection/broker/control_dir.js';
+import { findBrokers } from '../../src/engine/connection/broker/find.js';
 
 export interface ControlDir {
   dir: string;
@@ -45,21 +45,7 @@ export async function useControlDir(): Promise<ControlDir> {
 
 /** PIDs of the live `kiln __ssh-broker` processes whose socket is in `dir`. */
 export function brokerPids(dir: string): number[] {
-  const out: number[] = [];
-  for (const name of readdirSync('/proc')) {
-    if (!/^\d+$/.test(name)) continue;
-    let argv: string[];
-    try {
-      argv = readFileSync(`/proc/${name}/cmdline`, 'utf8').split('\0');
-      // A zombie has an empty cmdline; an exited broker is no broker.
-      if (readFileSync(`/proc/${name}/stat`, 'utf8').split(') ')[1]?.startsWith('Z')) continue;
-    } catch {
-      continue;
-    }
-    const at = argv.indexOf('__ssh-broker');
-    if (at !== -1 && argv[at + 1]?.startsWith(`${dir}/`)) out.push(Number(name));
-  }
-  return out;
+  return findBrokers(dir).map((b) => b.pid);
 }
 
 /** Poll `cond` every 20 ms until it holds; throws naming `what` after `ms`. */
