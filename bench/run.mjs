@@ -213,7 +213,7 @@ async function main() {
   // Registered after sshd: cleanup runs latest first, so masters and the broker exit before sshd goes.
   onCleanup(async () => {
     for (const d of ctx.controlDirs) await closeMasters(d);
-    await stopBrokers(kilnControl);
+    await stopBrokers(cli, kilnControl);
   });
 
   log(`bench: kiln ${env0.versions.kiln}, ansible-core ${env0.versions.ansibleCore}; ${opts.runs} runs; temp dir ${tmp}`);
@@ -229,7 +229,7 @@ async function main() {
       log(`${g.name}: ${g.singles.map((s) => s.id).join(', ')}`);
       results.singles.push(...(await runSingles(ctx, g.singles)));
     }
-    results.brokerPeakMb = Math.max(results.brokerPeakMb, brokerPeakMb(kilnControl));
+    results.brokerPeakMb = Math.max(results.brokerPeakMb, brokerPeakMb(cli, kilnControl));
   }
 
   const targets = evaluateTargets(results);
