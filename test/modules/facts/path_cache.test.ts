@@ -26,6 +26,25 @@ describe('path facts read ahead (PathReads)', () => {
     assert.equal(r.lookup(other, undefined, ['/a'], {}), undefined, 'another connection');
   });
 
+  it('gives each read its own copy: a module changing what it got changes nothing held', () => {
+    const r = new PathReads();
+    const b = batch({ '/l': {}, '/d': { below: [{ count: 2, type: 'file', mode: 0o644, uid: 0, gid: 0, owner: 'root', group: 'root' }] } });
+    const held = b.entries.get('/l');
+    assert.ok(held);
+    held.state = { path: '/l', exists: true, type: 'link', linkTarget: '/t', target: { path: '/l', exists: true, type: 'file', mode: 0o644 } };
+    r.store(conn, undefined, b, r.generation);
+    const first = r.lookup(conn, undefined, ['/l'], {});
+    const link = first?.paths[0];
+    assert.ok(link?.target);
+    link.mode = 0o777;
+    link.target.mode = 0o600;
+    const below = r.lookup(conn, undefined, ['/d'], { below: true })?.below;
+    assert.ok(below?.[0]);
+    below[0].mode = 0o600;
+    assert.deepEqual(r.lookup(conn, undefined, ['/l'], {})?.paths[0], { path: '/l', exists: true, type: 'link', linkTarget: '/t', target: { path: '/l', exists: true, type: 'file', mode: 0o644 } });
+    assert.equal(r.lookup(conn, undefined, ['/d'], { below: true })?.below?.[0]?.mode, 0o644);
+  });
+
   it('forgets everything once something is applied, on any connection', () => {
     const r = new PathReads();
     r.store(conn, undefined, batch({ '/a': {} }), r.generation);
