@@ -14,6 +14,17 @@ import { parseYamlText } from '../../../src/engine/load/yaml_parse.js';
 import { packageRoot } from '../../../src/engine/paths.js';
 import { assertSameLoaded, EDGE_CASES, repoYamlFiles } from '../../support/loaded_yaml.js';
 
+/** The message of the ValidationError `f` throws; the test fails when it throws none. */
+function validationMessage(f: () => unknown): string {
+  try {
+    f();
+  } catch (e) {
+    assert.ok(e instanceof ValidationError);
+    return e.message;
+  }
+  return assert.fail('parsed');
+}
+
 const TEXT = 'tasks:\n  - name: one\n    file:\n      path: /tmp/x\n      mode: 0644\n';
 
 describe('the YAML parse cache', () => {
@@ -99,30 +110,14 @@ describe('the YAML parse cache', () => {
 
   it('never stores a failed parse: errors come out the same every time', () => {
     const broken = 'a: 1\na: 2\nb: [\n';
-    const messages = [0, 1].map(() => {
-      try {
-        parseYaml(broken, 'bad.yml');
-      } catch (e) {
-        assert.ok(e instanceof ValidationError);
-        return e.message;
-      }
-      return assert.fail('parsed');
-    });
+    const messages = [0, 1].map(() => validationMessage(() => parseYaml(broken, 'bad.yml')));
     assert.equal(messages[0], messages[1]);
     assert.deepEqual(entries(), []);
   });
 
   it('remembers a probed text that is not YAML, and still gives the error to parseYaml', () => {
     const ini = '[web]\nweb1 a=1\n[web:vars]\nb: [\n';
-    const expected = (() => {
-      try {
-        parseYamlText(ini, 'hosts');
-      } catch (e) {
-        assert.ok(e instanceof ValidationError);
-        return e.message;
-      }
-      return assert.fail('parsed');
-    })();
+    const expected = validationMessage(() => parseYamlText(ini, 'hosts'));
     assert.equal(probeYaml(ini, 'hosts'), undefined);
     assert.deepEqual(readCached(slotOf(ini), 'hosts'), { failed: true });
     assert.equal(probeYaml(ini, 'hosts'), undefined);
