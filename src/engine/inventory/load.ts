@@ -167,9 +167,33 @@ async function addFile(inv: Inventory, file: string): Promise<void> {
     const tried = probeYaml(source, file);
     if (tried && looksLikeYamlInventory(tried.value)) loaded = tried;
   }
-  if (!loaded) addIniInventory(inv, source, file);
+  if (!loaded) addIni(inv, source, file, ext);
   else if (looksLikeDynamicInventory(loaded.value)) addDynamicInventory(inv, loaded.value, file);
   else addYamlInventory(inv, loaded);
+}
+
+/** A YAML inventory's first line: a top-level key alone ("all:", "web:"). */
+const YAML_TOP_KEY = /^[A-Za-z0-9_.-]+:\s*(#.*)?$/;
+
+/**
+ * Read INI; when that fails on a file whose extension says INI but whose first line reads as a
+ * YAML inventory's ("all:"), say that first, with the rename that fixes it.
+ */
+function addIni(inv: Inventory, source: string, file: string, ext: string): void {
+  try {
+    addIniInventory(inv, source, file);
+  } catch (e) {
+    const first = source.split('\n').find((l) => l.trim() && !/^\s*[#;]/.test(l));
+    if (!(e instanceof ValidationError) || ext === '' || !first || !YAML_TOP_KEY.test(first.trimEnd())) throw e;
+    const renamed = `${stem(file)}.yml`;
+    throw new ValidationError([
+      new Problem(`this file reads as a YAML inventory, but its extension (${ext}) makes it INI, as in Ansible`, {
+        loc: { file, line: source.split('\n').indexOf(first) + 1, col: 1 },
+        fix: `rename it to ${renamed} (or give it no extension); YAML inventories are .yml, .yaml or .json files`,
+      }),
+      ...e.problems,
+    ]);
+  }
 }
 
 /**

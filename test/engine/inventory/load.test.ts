@@ -76,7 +76,15 @@ describe('loadInventory: formats', () => {
     assert.deepEqual([...bare.hosts.keys()], ['a']);
     await assert.rejects(
       withInventoryFile('hosts.ini', text, (path) => loadInventory([path])),
-      (e) => e instanceof ValidationError && /hosts\.ini:1:1: port "" in host entry is not a port number \(got "all:"\)/.test(e.message),
+      (e) =>
+        e instanceof ValidationError &&
+        /hosts\.ini:1:1: this file reads as a YAML inventory, but its extension \(\.ini\) makes it INI, as in Ansible\n {4}fix: rename it to hosts\.yml \(or give it no extension\)/.test(e.message) &&
+        /hosts\.ini:1:1: port "" in host entry is not a port number \(got "all:"\)/.test(e.message),
+    );
+    // A broken INI file that does not read as YAML gets the INI problems alone.
+    await assert.rejects(
+      withInventoryFile('hosts.ini', '[web]\nweb1 a\n', (path) => loadInventory([path])),
+      (e) => e instanceof ValidationError && !/reads as a YAML inventory/.test(e.message) && e.problems.length === 1,
     );
   });
 
