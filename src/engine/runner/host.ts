@@ -21,6 +21,8 @@ export class HostState {
   readonly counts: RecapCounts = emptyCounts();
   /** Check mode: what earlier tasks only planned. */
   readonly planned = new PlannedState();
+  /** Check mode: variables registered by tasks that did not run (name → that task, as announced). */
+  readonly unrun = new Map<string, string>();
   /** Secret values seen for this host (passwords), scrubbed from every output. */
   readonly secrets = new Set<string>();
 

@@ -17,6 +17,7 @@ import { factVars } from '../facts/gather.js';
 import { MODULES } from '../../modules/index.js';
 import type { PlayEnv } from './env.js';
 import type { HostState } from './host.js';
+import { taskReads, waitsFor } from './unrun.js';
 
 type Vars = Record<string, unknown>;
 
@@ -52,8 +53,14 @@ export function condsHold(conds: readonly Cond[], vars: Vars): { ok: true } | { 
 export async function runTask(task: TaskNode, host: HostState, env: PlayEnv, title = task.name): Promise<TaskResult> {
   const started = Date.now();
   let result: TaskResult;
+  // Only check mode leaves variables unknown (unrun); a task reading one cannot run either.
+  const waiting = host.unrun.size ? [...taskReads(task)].find((n) => host.unrun.has(n)) : undefined;
   try {
-    if (task.loop === undefined) {
+    if (waiting !== undefined) {
+      const msg = waitsFor(waiting, host.unrun.get(waiting) as string);
+      result = { host: host.name, task: task.name, status: 'skipped', changes: [], msg, durationMs: 0, data: { skip_reason: msg } };
+      notRun.add(result);
+    } else if (task.loop === undefined) {
       result = await runOnce(task, host, env, scopeFor(task, host, env), title);
     } else {
       result = await runLoop(task, host, env, title);
@@ -62,7 +69,7 @@ export async function runTask(task: TaskNode, host: HostState, env: PlayEnv, tit
     result = errorResult({ host: host.name, task: task.name }, e);
   }
   result.durationMs = Date.now() - started;
-  return finish(task, host, result);
+  return finish(task, host, result, title);
 }
 
 async function runLoop(task: TaskNode, host: HostState, env: PlayEnv, title: string): Promise<TaskResult> {
@@ -185,6 +192,9 @@ async function runOnce(task: TaskNode, host: HostState, env: PlayEnv, scope: Var
 /** The changes a module had planned when its apply failed (failed_when may clear the failure). */
 const plannedOnFailure = new WeakMap<TaskResult, Change[]>();
 
+/** Check mode: results of tasks that did not run (unpredictable, or waiting for one that was). */
+const notRun = new WeakSet<TaskResult>();
+
 async function readPlanApply(module: Module<unknown, unknown>, ctx: ModuleContext, args: unknown, check: boolean, base: { host: string; task: string; durationMs: number }): Promise<TaskResult> {
   let plan: Plan<unknown>;
   try {
@@ -196,7 +206,11 @@ async function readPlanApply(module: Module<unknown, unknown>, ctx: ModuleContex
   if (plan.skip) return { ...base, status: 'skipped', changes: [], msg: plan.skip, data: { ...data, skipped_reason: plan.skip } };
   if (plan.changes.length === 0) return { ...base, status: 'ok', changes: [], msg: plan.okReason ?? 'already as asked', data, ...(plan.show ? { show: plan.show } : {}) };
   if (check) {
-    if (plan.unpredictable) return { ...base, status: 'skipped', changes: [], msg: plan.unpredictable, data };
+    if (plan.unpredictable) {
+      const skipped: TaskResult = { ...base, status: 'skipped', changes: [], msg: plan.unpredictable, data };
+      notRun.add(skipped);
+      return skipped;
+    }
     for (const e of plan.effects ?? []) ctx.planned.record(e, ctx.task);
     return { ...base, status: 'changed', changes: keepDiffs(plan.changes, ctx.diff), msg: summary(plan.changes), data };
   }
@@ -343,9 +357,19 @@ export function registerValue(r: TaskResult): Vars {
 }
 
 /** Register, set_fact, ignore_errors, no_log and scrubbing, once per task result. */
-function finish(task: TaskNode, host: HostState, r: TaskResult): TaskResult {
+function finish(task: TaskNode, host: HostState, r: TaskResult, title: string): TaskResult {
   if (r.status === 'failed' && task.inherited.ignoreErrors === true) r.ignored = true;
-  if (task.register) host.runtime[task.register] = registerValue(r);
+  if (task.register) {
+    host.runtime[task.register] = registerValue(r);
+    // A loop did not run when none of its items did.
+    const unrun = notRun.has(r) || (r.results !== undefined && r.results.length > 0 && r.results.every((x) => notRun.has(x)));
+    if (unrun) host.unrun.set(task.register, title);
+    else host.unrun.delete(task.register);
+  }
+  // A set_fact that did not run leaves its names unknown, as a register does.
+  if (task.module === 'set_fact' && notRun.has(r) && task.args && typeof task.args === 'object') {
+    for (const k of Object.keys(task.args)) if (k !== 'cacheable') host.unrun.set(k, title);
+  }
   const facts = r.data?.['ansible_facts'];
   if (task.module === 'set_fact' && r.status === 'ok' && facts && typeof facts === 'object') Object.assign(host.runtime, facts);
   if (task.inherited.noLog) censor(r);
