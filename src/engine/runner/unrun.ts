@@ -9,7 +9,10 @@ import { templateRefs } from '../template/refs.js';
 
 const reads = new WeakMap<TaskNode, ReadonlySet<string>>();
 
-/** The root variable names a task reads before it runs: its when, loop and arguments (assert's `that` too). */
+/**
+ * The root variable names a task reads before it runs: its when, loop, arguments (assert's `that`
+ * too), delegate_to and environment.
+ */
 export function taskReads(task: TaskNode): ReadonlySet<string> {
   let r = reads.get(task);
   if (!r) reads.set(task, (r = collect(task)));
@@ -40,6 +43,8 @@ function collect(task: TaskNode): Set<string> {
   };
   strings(task.args);
   strings(task.loop);
+  strings(task.inherited.delegateTo);
+  strings(task.inherited.environment);
   const that = task.module === 'assert' ? (task.args as { that?: unknown } | null)?.that : undefined;
   for (const t of typeof that === 'string' ? [that] : Array.isArray(that) ? that : []) if (typeof t === 'string') condition(t);
   return out;

@@ -23,9 +23,11 @@ describe('taskReads', () => {
       [
         '    - command: echo {{ a.stdout }} {{#if b}}x{{/if}}',
         '      when: c.rc == 0 and d is defined',
-        '    - debug:',
-        '        msg: "{{ item }}"',
+        '    - command: uptime',
         '      loop: "{{ e.stdout_lines }}"',
+        '      delegate_to: "{{ h.stdout }}"',
+        '      environment:',
+        '        LANG: "{{ i }}"',
         '    - assert:',
         '        that:',
         '          - f.changed',
@@ -35,7 +37,7 @@ describe('taskReads', () => {
     );
     assert.ok(t1 && t2 && t3);
     assert.deepEqual([...taskReads(t1)].sort(), ['a', 'b', 'c', 'd']);
-    assert.deepEqual([...taskReads(t2)].sort(), ['e', 'item']);
+    assert.deepEqual([...taskReads(t2)].sort(), ['e', 'h', 'i']);
     assert.deepEqual([...taskReads(t3)].sort(), ['f', 'g']);
   });
 });
