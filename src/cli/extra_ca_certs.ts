@@ -3,7 +3,7 @@
 // (/etc/ssl/certs/ca-certificates.crt), as on this project's machines. kiln itself opens no TLS
 // connection, so the bin's first line starts node without the variable and hands its value over
 // in KILN_EXTRA_CA_CERTS; kiln puts it back before it runs anything (tasks' commands on a local
-// connection, inventory scripts, ssh), which see the environment they were given.
+// connection, inventory scripts), which see the environment they were given.
 
 /** The variable that holds NODE_EXTRA_CA_CERTS while node starts. */
 export const HELD_CA_CERTS = 'KILN_EXTRA_CA_CERTS';
