@@ -1,7 +1,7 @@
 // Check mode: a command check mode does not run (no creates/removes to decide it) registers no
-// output. A later task that reads that variable in its `when`, `loop` or arguments cannot be
-// predicted either: it is skipped, naming the task it waits for, instead of failing on an
-// undefined `result.stdout` (Ansible's check mode fails or guesses there). What it registers is
+// output. A later task that reads that variable before it runs (taskReads) cannot be predicted
+// either: it is skipped, naming the task it waits for, instead of failing on an undefined
+// `result.stdout` (Ansible's check mode fails or guesses there). What it registers or sets is
 // then unknown too, so the tasks after it are skipped the same way.
 import { freeVariables, parseCondition } from '../expr/parse.js';
 import type { TaskNode } from '../playbook/model.js';
