@@ -1,26 +1,16 @@
 // Where caches live, and which folders kiln refuses to trust.
 import { strict as assert } from 'node:assert';
 import { spawnSync } from 'node:child_process';
-import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
-import { homedir, tmpdir } from 'node:os';
+import { chmodSync, chownSync, existsSync, mkdirSync, readdirSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { cacheDir, cacheRoot, forgetCacheDirs } from '../../../src/engine/load/cache_dir.js';
 import { parseYaml } from '../../../src/engine/load/yaml.js';
 import { packageRoot } from '../../../src/engine/paths.js';
+import { useCacheDir } from '../../support/cache_dir.js';
 
 describe('the cache folder', () => {
-  const saved = process.env['KILN_CACHE_DIR'];
-  let tmp: string;
-  beforeEach(() => {
-    tmp = mkdtempSync(join(tmpdir(), 'kiln-cache-dir-'));
-    forgetCacheDirs();
-  });
-  afterEach(() => {
-    if (saved === undefined) delete process.env['KILN_CACHE_DIR'];
-    else process.env['KILN_CACHE_DIR'] = saved;
-    forgetCacheDirs();
-    rmSync(tmp, { recursive: true, force: true });
-  });
+  const cache = useCacheDir('kiln-cache-dir-');
 
   /** Point kiln at `root`, parse a text, and say whether the cache was used. */
   const used = (root: string): boolean => {
@@ -39,14 +29,14 @@ describe('the cache folder', () => {
   });
 
   it('is created, with its parents, for the current user only', () => {
-    const root = join(tmp, 'a', 'b');
+    const root = join(cache.dir, 'a', 'b');
     assert.ok(used(root));
     for (const d of [root, join(root, 'yaml')]) assert.equal(statSync(d).mode & 0o777, 0o700, d);
     assert.equal(readdirSync(join(root, 'yaml')).filter((f) => f.endsWith('.json')).length, 1);
   });
 
   it('is not used when group or others may write it', () => {
-    const root = join(tmp, 'open');
+    const root = join(cache.dir, 'open');
     mkdirSync(root);
     chmodSync(root, 0o777);
     assert.equal(used(root), false);
@@ -58,12 +48,12 @@ describe('the cache folder', () => {
   });
 
   it('is not used through a symbolic link, at the root or below', () => {
-    const real = join(tmp, 'real');
+    const real = join(cache.dir, 'real');
     mkdirSync(real, { mode: 0o700 });
-    symlinkSync(real, join(tmp, 'link'));
-    assert.equal(used(join(tmp, 'link')), false);
+    symlinkSync(real, join(cache.dir, 'link'));
+    assert.equal(used(join(cache.dir, 'link')), false);
     assert.deepEqual(readdirSync(real), []);
-    const root = join(tmp, 'root');
+    const root = join(cache.dir, 'root');
     mkdirSync(root, { mode: 0o700 });
     symlinkSync(real, join(root, 'yaml'));
     assert.equal(used(root), false);
@@ -71,13 +61,13 @@ describe('the cache folder', () => {
   });
 
   it('is not used when it is a file', () => {
-    writeFileSync(join(tmp, 'file'), '');
-    assert.equal(used(join(tmp, 'file')), false);
+    writeFileSync(join(cache.dir, 'file'), '');
+    assert.equal(used(join(cache.dir, 'file')), false);
   });
 
   it("is not used when it is another user's", function () {
     if (process.getuid?.() !== 0) this.skip();
-    const root = join(tmp, 'theirs');
+    const root = join(cache.dir, 'theirs');
     mkdirSync(root, { mode: 0o700 });
     chownSync(root, 4321, 4321);
     assert.equal(used(root), false);
@@ -85,7 +75,7 @@ describe('the cache folder', () => {
   });
 
   it('says nothing about a refused folder (but one note under NODE_DEBUG=kiln)', () => {
-    const root = join(tmp, 'open');
+    const root = join(cache.dir, 'open');
     mkdirSync(root);
     chmodSync(root, 0o777);
     const script = `import('${join(packageRoot(), 'src/engine/load/yaml.ts')}').then((m) => { m.parseYaml('a: 1\\n', 'a.yml'); m.parseYaml('b: 1\\n', 'b.yml'); })`;

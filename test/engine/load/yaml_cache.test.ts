@@ -5,13 +5,13 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, truncateSyn
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ValidationError } from '../../../src/engine/errors.js';
-import { forgetCacheDirs } from '../../../src/engine/load/cache_dir.js';
 import { valueLocOf } from '../../../src/engine/load/locations.js';
 import { parseYaml, probeYaml } from '../../../src/engine/load/yaml.js';
 import { cacheSlot, pruneCache, readCached, type CacheSlot } from '../../../src/engine/load/yaml_cache.js';
 import { encodeLoaded } from '../../../src/engine/load/yaml_codec.js';
 import { parseYamlText } from '../../../src/engine/load/yaml_parse.js';
 import { packageRoot } from '../../../src/engine/paths.js';
+import { useCacheDir } from '../../support/cache_dir.js';
 import { assertSameLoaded, EDGE_CASES, repoYamlFiles } from '../../support/loaded_yaml.js';
 
 /** The message of the ValidationError `f` throws; the test fails when it throws none. */
@@ -28,22 +28,10 @@ function validationMessage(f: () => unknown): string {
 const TEXT = 'tasks:\n  - name: one\n    file:\n      path: /tmp/x\n      mode: 0644\n';
 
 describe('the YAML parse cache', () => {
-  const saved = process.env['KILN_CACHE_DIR'];
-  let dir: string;
-  beforeEach(() => {
-    dir = mkdtempSync(join(tmpdir(), 'kiln-yaml-cache-'));
-    process.env['KILN_CACHE_DIR'] = dir;
-    forgetCacheDirs();
-  });
-  afterEach(() => {
-    if (saved === undefined) delete process.env['KILN_CACHE_DIR'];
-    else process.env['KILN_CACHE_DIR'] = saved;
-    forgetCacheDirs();
-    rmSync(dir, { recursive: true, force: true });
-  });
+  const cache = useCacheDir('kiln-yaml-cache-', { point: true });
 
   const slotOf = (source: string): CacheSlot => cacheSlot(source) ?? assert.fail('no cache slot');
-  const entries = (): string[] => (existsSync(join(dir, 'yaml')) ? readdirSync(join(dir, 'yaml')) : []).filter((f) => f.endsWith('.json'));
+  const entries = (): string[] => (existsSync(join(cache.dir, 'yaml')) ? readdirSync(join(cache.dir, 'yaml')) : []).filter((f) => f.endsWith('.json'));
 
   it('gives from the cache exactly what a fresh parse gives, for the whole corpus', () => {
     const root = packageRoot();
@@ -159,7 +147,7 @@ describe('the YAML parse cache', () => {
     utimesSync(old, then, then);
     writeFileSync(`${old}.123-x.tmp`, '');
     utimesSync(`${old}.123-x.tmp`, then, then);
-    pruneCache(join(dir, 'yaml'));
+    pruneCache(join(cache.dir, 'yaml'));
     assert.deepEqual([existsSync(old), existsSync(recent), existsSync(`${old}.123-x.tmp`)], [false, true, false]);
   });
 
@@ -169,13 +157,13 @@ describe('the YAML parse cache', () => {
     const then = new Date(Date.now() - 31 * 24 * 3600 * 1000);
     utimesSync(path, then, then);
     parseYaml(TEXT, 'a.yml');
-    pruneCache(join(dir, 'yaml'));
+    pruneCache(join(cache.dir, 'yaml'));
     assert.ok(existsSync(path));
   });
 
   it('lets several kilns write the same entry at once', async () => {
     const big = EDGE_CASES['big.yml']!;
-    const file = join(dir, 'big.yml');
+    const file = join(cache.dir, 'big.yml');
     writeFileSync(file, big);
     const script = `import('${join(packageRoot(), 'src/engine/load/yaml.ts')}').then((m) => { const v = m.loadYamlFile(${JSON.stringify(file)}).value; process.stdout.write(JSON.stringify(v)); })`;
     const runs = Array.from({ length: 6 }, () =>
@@ -189,13 +177,13 @@ describe('the YAML parse cache', () => {
     );
     const outputs = await Promise.all(runs);
     assert.equal(new Set(outputs).size, 1);
-    assert.deepEqual(readdirSync(join(dir, 'yaml')).filter((f) => !f.startsWith('.')), entries());
+    assert.deepEqual(readdirSync(join(cache.dir, 'yaml')).filter((f) => !f.startsWith('.')), entries());
     assert.equal(entries().length, 1);
     assertSameLoaded(parseYaml(big, file).value, parseYamlText(big, file));
   });
 
   it('does not load the yaml package when every text hits', () => {
-    const file = join(dir, 'site.yml');
+    const file = join(cache.dir, 'site.yml');
     writeFileSync(file, TEXT);
     const script = `import { createRequire } from 'node:module';
       const m = await import('${join(packageRoot(), 'src/engine/load/yaml.ts')}');
@@ -207,7 +195,7 @@ describe('the YAML parse cache', () => {
   });
 
   it('does not load the yaml package for an INI inventory without an extension, once probed', () => {
-    const file = join(dir, 'hosts');
+    const file = join(cache.dir, 'hosts');
     writeFileSync(file, '[web]\nweb1 a=1\n[web:vars]\nb=[\n');
     const script = `import { createRequire } from 'node:module';
       const m = await import('${join(packageRoot(), 'src/engine/inventory/load.ts')}');
