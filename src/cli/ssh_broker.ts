@@ -3,9 +3,8 @@
 // client, or at once when another broker already listens on SOCKET.
 // kiln ssh-broker [status|stop]: what `ssh -O check` / `ssh -O exit` are to a ControlMaster, for
 // every login the user's broker holds.
-import { readFileSync } from 'node:fs';
 import { controlDir } from '../engine/connection/broker/control_dir.js';
-import { type BrokerProcess, findBrokers } from '../engine/connection/broker/find.js';
+import { type BrokerProcess, exited, findBrokers } from '../engine/connection/broker/find.js';
 import { runBroker } from '../engine/connection/broker/server.js';
 import { EXIT } from '../engine/exit_codes.js';
 
@@ -38,14 +37,6 @@ export async function sshBrokerControl(action: 'status' | 'stop', out = process.
 }
 
 async function stop(b: BrokerProcess): Promise<void> {
-  // Gone, or a zombie its parent has not reaped yet (it serves nothing).
-  const gone = (): boolean => {
-    try {
-      return readFileSync(`/proc/${b.pid}/stat`, 'utf8').split(') ')[1]?.startsWith('Z') === true;
-    } catch {
-      return true;
-    }
-  };
   const signal = (s: NodeJS.Signals): void => {
     try {
       process.kill(b.pid, s);
@@ -55,7 +46,7 @@ async function stop(b: BrokerProcess): Promise<void> {
   };
   signal('SIGTERM');
   const end = Date.now() + STOP_WAIT_MS;
-  while (!gone()) {
+  while (!exited(b.pid)) {
     if (Date.now() > end) {
       signal('SIGKILL');
       return;

@@ -22,12 +22,20 @@ export function findBrokers(dir: string, uid = process.getuid?.()): BrokerProces
       const socket = at === -1 ? undefined : argv[at + 1];
       if (!socket?.startsWith(prefix)) continue;
       if (uid !== undefined && statSync(`/proc/${name}`).uid !== uid) continue;
-      // A zombie keeps its cmdline only briefly, and serves nothing.
-      if (readFileSync(`/proc/${name}/stat`, 'utf8').split(') ')[1]?.startsWith('Z')) continue;
+      if (exited(Number(name))) continue;
       out.push({ pid: Number(name), socket });
     } catch {
       // gone meanwhile, or not ours to read
     }
   }
   return out;
+}
+
+/** Whether process `pid` is gone, or a zombie its parent has not reaped yet (it serves nothing). */
+export function exited(pid: number): boolean {
+  try {
+    return readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.startsWith('Z') === true;
+  } catch {
+    return true;
+  }
 }
