@@ -6,6 +6,7 @@ import { keyLocOf, locAtPath, locOf } from '../load/locations.js';
 import { scalarSourceOf } from '../load/yaml.js';
 import { moduleKeys } from '../playbook/keywords.js';
 import { compileInline, validatorFor } from './registry.js';
+import { MASK } from '../secret.js';
 
 export interface ValidateOptions {
   /** Context prefix for messages, e.g. `task "install nginx"`. */
@@ -361,6 +362,8 @@ class Ctx {
   }
 
   private shown(): string {
+    // A secret argument (x-secret) that is invalid is still a secret: never echo it.
+    if (this.siblings.some((e) => (e.parentSchema as Raw | undefined)?.['x-secret'] === true)) return MASK;
     return showWritten(this.root, this.steps, this.value);
   }
 
