@@ -4,6 +4,7 @@ import { assert } from './assert.js';
 import { command } from './command.js';
 import { copy } from './copy.js';
 import { debug } from './debug.js';
+import { dns_record } from './dns_record.js';
 import { fail } from './fail.js';
 import { file } from './file.js';
 import { meta } from './meta.js';
@@ -17,7 +18,7 @@ import { template } from './template.js';
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type AnyModule = Module<any, any>;
 
-const ALL: readonly AnyModule[] = [assert, command, copy, debug, fail, file, meta, packageModule, service, set_fact, shell, template];
+const ALL: readonly AnyModule[] = [assert, command, copy, debug, dns_record, fail, file, meta, packageModule, service, set_fact, shell, template];
 
 function build(): ReadonlyMap<string, AnyModule> {
   const map = new Map<string, AnyModule>();
