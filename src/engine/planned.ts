@@ -3,7 +3,8 @@
 export type Effect =
   | { kind: 'path'; path: string; type: 'file' | 'directory' | 'link' | 'absent' }
   | { kind: 'package'; name: string; state: 'present' | 'absent' }
-  | { kind: 'service'; name: string; state: 'started' | 'stopped' };
+  | { kind: 'service'; name: string; state: 'started' | 'stopped' }
+  | { kind: 'account'; type: 'user' | 'group'; name: string; state: 'present' | 'absent' };
 
 export interface PlannedBy {
   /** The task that planned it, by name. */
@@ -14,6 +15,7 @@ export class PlannedState {
   private readonly paths = new Map<string, { type: string; task: string }>();
   private readonly packages = new Map<string, { state: string; task: string }>();
   private readonly services = new Map<string, { state: string; task: string }>();
+  private readonly accounts = new Map<string, { state: string; task: string }>();
 
   record(effect: Effect, task: string): void {
     if (effect.kind === 'path') {
@@ -22,6 +24,7 @@ export class PlannedState {
         for (const p of [...this.paths.keys()]) if (p.startsWith(`${trim(effect.path)}/`)) this.paths.delete(p);
       }
     } else if (effect.kind === 'package') this.packages.set(effect.name, { state: effect.state, task });
+    else if (effect.kind === 'account') this.accounts.set(`${effect.type}:${effect.name}`, { state: effect.state, task });
     else this.services.set(effect.name, { state: effect.state, task });
   }
 
@@ -55,8 +58,13 @@ export class PlannedState {
     return this.services.get(name);
   }
 
+  /** What an earlier task planned for a user or group account, if anything. */
+  account(type: 'user' | 'group', name: string): { state: string; task: string } | undefined {
+    return this.accounts.get(`${type}:${name}`);
+  }
+
   get empty(): boolean {
-    return this.paths.size + this.packages.size + this.services.size === 0;
+    return this.paths.size + this.packages.size + this.services.size + this.accounts.size === 0;
   }
 }
 

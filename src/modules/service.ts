@@ -1,10 +1,11 @@
 // service: start, stop, restart or reload a service and set whether it starts at boot, with
 // systemd (systemctl) or SysV init scripts (service, update-rc.d), chosen from the facts.
 import { ModuleError } from '../engine/errors.js';
-import type { Applied, Module, ModuleContext, Plan } from '../engine/module.js';
+import type { Applied, Module, ModuleContext, Plan, Step as EngineStep } from '../engine/module.js';
 import type { Effect, PlannedState } from '../engine/planned.js';
 import type { Change } from '../engine/result.js';
 import { systemd } from './service/systemd.js';
+import { runServiceCommands } from './service/run.js';
 import { sysv } from './service/sysv.js';
 import type { ServiceAction, ServiceBackend, ServiceBackendName, ServiceState } from './service/types.js';
 
@@ -19,10 +20,8 @@ export interface ServiceArgs {
 
 const BACKENDS: Readonly<Record<ServiceBackendName, ServiceBackend>> = { systemd, sysv };
 
-interface Step {
-  change: Change;
-  action: ServiceAction;
-}
+/** One service action, with the change it makes. */
+type Step = EngineStep<ServiceAction>;
 
 function fact(ctx: ModuleContext, key: string): string | undefined {
   const facts = ctx.vars['ansible_facts'];
@@ -46,7 +45,7 @@ export async function serviceBackendFor(ctx: ModuleContext, use: ServiceArgs['us
 }
 
 /** A service name: no path, no option, no whitespace (backslashes: systemd-escape'd names). */
-function checkName(name: string): void {
+export function checkName(name: string): void {
   if (!/^[A-Za-z0-9_][A-Za-z0-9_.@:\\-]*$/.test(name)) {
     throw new ModuleError(`service name ${JSON.stringify(name)} is not a service: give the unit or init script name, like nginx or nginx.service`);
   }
@@ -93,7 +92,7 @@ export function decideService(s: ServiceState, args: ServiceArgs): ServiceDecisi
   const step = (action: ServiceAction, summary: string): void => {
     const change: Change = { summary };
     if (s.pending !== undefined) change.pending = s.pending;
-    steps.push({ change, action });
+    steps.push({ change, do: action });
   };
   // A service that does not exist yet has no state worth quoting.
   const now = (what: string): string => (s.exists || s.running !== undefined ? `${what}: it is ${s.activeText}` : what);
@@ -144,20 +143,19 @@ function stateAfter(s: ServiceState, args: ServiceArgs): string {
 }
 
 /** Pure: the plan for a service task. */
-export function planService(current: ServiceState, args: ServiceArgs): Plan<ServiceState> {
+export function planService(current: ServiceState, args: ServiceArgs): Plan<ServiceState, ServiceAction> {
   const d = decideService(current, args);
   const data: Record<string, unknown> = { name: current.unit, backend: current.backend, state: stateAfter(current, args) };
   if (current.statusOutput !== undefined) data['status'] = current.statusOutput;
   if (args.enabled !== undefined) data['enabled'] = args.enabled;
-  const plan: Plan<ServiceState> = { changes: d.steps.map((s) => s.change), effects: d.effects, current, data };
+  const plan: Plan<ServiceState, ServiceAction> = { steps: d.steps, effects: d.effects, current, data };
   if (d.steps.length === 0) plan.okReason = d.okReasons.join('; ');
   return plan;
 }
 
 /** The service module. */
-export const service: Module<ServiceArgs, ServiceState> = {
+export const service: Module<ServiceArgs, ServiceState, ServiceAction> = {
   name: 'service',
-  aliases: ['ansible.builtin.service'],
 
   async read(ctx, args) {
     checkName(args.name);
@@ -168,23 +166,13 @@ export const service: Module<ServiceArgs, ServiceState> = {
   plan: planService,
 
   /** Each action in turn; a failure stops there (the actions before it stay done). */
-  async apply(ctx, args, plan): Promise<Applied> {
+  async apply(ctx, _args, plan): Promise<Applied> {
     const s = plan.current;
     const b = BACKENDS[s.backend];
-    let stdout = '';
-    let stderr = '';
-    for (const st of decideService(s, args).steps) {
-      for (const argv of b.commands(s, st.action)) {
-        const r = await ctx.conn.run(argv, { env: { LC_ALL: 'C' }, becomeUser: ctx.becomeUser });
-        stdout += r.stdout;
-        stderr += r.stderr;
-        if (r.rc !== 0) {
-          const said = (r.stderr.trim() || r.stdout.trim()).split('\n').slice(-6).join('\n') || 'no output';
-          const status = b.explain && st.action !== 'enable' && st.action !== 'disable' ? await b.explain(ctx, s).catch(() => '') : '';
-          throw new ModuleError(`${argv.join(' ')} failed (rc ${r.rc}):\n${said}${status ? `\n${status}` : ''}`, { rc: r.rc, stdout, stderr });
-        }
-      }
-    }
+    const commands = plan.steps.flatMap((st) => b.commands(s, st.do).map((argv) => ({ argv, explain: st.do !== 'enable' && st.do !== 'disable' })));
+    const { stdout, stderr } = await runServiceCommands(ctx, b, s, commands);
     return { rc: 0, stdout, stderr, data: plan.data };
   },
 };
+
+export default service;
