@@ -98,7 +98,6 @@ function zoneOf(args: DnsRecordArgs, backend: 'zonefile' | 'nsupdate'): string |
 /** The dns_record module. */
 export const dns_record: Module<DnsRecordArgs, DnsRecordState> = {
   name: 'dns_record',
-  aliases: ['community.general.nsupdate'],
 
   async read(ctx, args) {
     const backend = backendOf(args);
@@ -119,7 +118,7 @@ export const dns_record: Module<DnsRecordArgs, DnsRecordState> = {
         ? planZoneFile(current, want, args.reload !== false, label(want))
         : planNsupdate(current, want, { server: args.server ?? '', port: args.port ?? 53, protocol: args.protocol ?? 'tcp' }, DEFAULT_TTL, label(want));
     const steps: DnsPlanStep[] = p.steps;
-    const plan: DnsPlan = { changes: steps.map((s) => s.change), steps, data: p.data, current };
+    const plan: DnsPlan = { steps, data: p.data, current };
     if (p.okReason !== undefined) plan.okReason = p.okReason;
     return plan;
   },
