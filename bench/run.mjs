@@ -17,6 +17,7 @@ import { startSshd } from './lib/sshd.mjs';
 import { pairRatios, summary } from './lib/stats.mjs';
 import { evaluateTargets, profilesFor } from './lib/targets.mjs';
 import { treeDifferences } from './lib/trees.mjs';
+import { setupW5, W5_NEEDS } from './lib/w5.mjs';
 import { FLEET_HOSTS, GROUPS, plan, setupFiles } from './lib/workloads.mjs';
 
 const BENCH = dirname(fileURLToPath(import.meta.url));
@@ -26,7 +27,8 @@ const USAGE = `usage: npm run bench -- [options]     (or: node bench/run.mjs [op
 
   --runs N             counted runs per tool and workload (default 5), after one warm-up each
   --quick              2 counted runs: a smoke test, not a result
-  --only LIST          comma list of ${GROUPS.join(', ')} (default: all)
+  --only LIST          comma list of ${GROUPS.join(', ')} (default: all; W5 boots a
+                       Debian 12 test host, as the host tests do, and needs Debian's ansible package)
   --real-remote-home   SSH sessions keep root's real HOME, so its ~/.bashrc runs for every command
   --build              run \`npm run build\` first (it runs anyway when dist/ is missing, or
                        older than src/ or schemas/)
@@ -125,7 +127,7 @@ async function runPair(ctx, p) {
   const companions = p.companions ?? [];
   if (p.prime) {
     // Converge both targets from scratch; the warm-up is then already a no-op re-run.
-    for (const tool of ['kiln', 'ansible']) await once(ctx, p[tool], `${tool} (converge first)`, `${p.id}-${tool}-prime`, p.prime);
+    for (const tool of ['kiln', 'ansible']) await once(ctx, p[tool], `${tool} (converge first)`, `${p.id}-${tool}-prime`, p.prime[tool] ?? p.prime);
   }
   for (const tool of ['kiln', 'ansible']) await once(ctx, p[tool], `${tool} warm-up`, `${p.id}-${tool}-warmup`);
   for (const [a, b] of p.compare ?? []) {
@@ -178,7 +180,7 @@ async function main() {
   installSignalHandlers();
   const tmp = mkdtempSync(join(tmpdir(), 'kiln-bench-'));
   onCleanup(() => (opts.keep ? log(`bench: kept ${tmp}`) : rmSync(tmp, { recursive: true, force: true })));
-  await ensureTools(log);
+  await ensureTools(log, opts.selected.has('W5') ? W5_NEEDS : []);
   const { cli, stale } = kilnUnderTest(REPO, join(tmp, 'kiln'), { build: opts.build ? 'always' : opts['no-build'] ? 'never' : 'auto', snapshot: !opts['no-snapshot'], log });
   const env0 = await describeEnvironment(REPO, cli);
 
@@ -209,6 +211,7 @@ async function main() {
   // And its parse cache (src/engine/load/yaml_cache.ts), which the warm-up run fills, as pyc files are for Ansible.
   env.KILN_CACHE_DIR = join(tmp, 'kcache');
   const ctx = { opts, cli, env, tmp, sshd, f: setupFiles(tmp, sshd), runsDir: join(tmp, 'runs'), controlDirs: [cm] };
+  if (opts.selected.has('W5')) ctx.w5 = await setupW5(ctx, REPO, [join(home, '.ssh', 'known_hosts'), ...(sshd ? [sshd.knownHosts] : [])], onCleanup, log);
   mkdirSync(ctx.runsDir, { recursive: true });
   // Registered after sshd: cleanup runs latest first, so masters and the broker exit before sshd goes.
   onCleanup(async () => {

@@ -16,8 +16,9 @@ const NEEDED = [
 ];
 
 /** Install the Debian packages of missing tools (needs root); throws if a required one stays missing. */
-export async function ensureTools(log) {
-  const missing = NEEDED.filter((n) => !existsSync(n.file));
+export async function ensureTools(log, extra = []) {
+  const needed = [...NEEDED, ...extra];
+  const missing = needed.filter((n) => !existsSync(n.file));
   if (!missing.length) return;
   const pkgs = missing.map((m) => m.pkg);
   if (process.getuid?.() !== 0) {
@@ -29,7 +30,7 @@ export async function ensureTools(log) {
   const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
   await run('apt-get', ['update', '-qq'], { env });
   const r = await run('apt-get', ['install', '-y', '-qq', '--no-install-recommends', ...pkgs], { env });
-  const still = NEEDED.filter((n) => !existsSync(n.file));
+  const still = needed.filter((n) => !existsSync(n.file));
   if (still.some((m) => m.required)) throw new Error(`apt-get install ${pkgs.join(' ')} failed: ${(r.stderr || r.stdout).trim().slice(-1500)}`);
   if (still.length) log(`bench: ${still.map((m) => m.file).join(', ')} still missing; going on without`);
 }

@@ -4,7 +4,7 @@ import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { FIFTY, TEN, tasks, writeFactsPlaybook, writeLocalInventory, writeSshInventory, writeTaskPlaybook } from './playbooks.mjs';
 
-export const GROUPS = ['W1', 'W2', 'W3', 'W4', 'floor', 'validate'];
+export const GROUPS = ['W1', 'W2', 'W3', 'W4', 'W5', 'floor', 'validate'];
 export const FLEET_HOSTS = 20;
 const FORKS = '10';
 
@@ -172,6 +172,24 @@ export function plan(ctx, selected) {
           title: 'W4: fact gathering alone, SSH',
           kiln: { ...kiln('play', f.facts, '-i', f.kilnSsh), expect: { hosts: 1, changed: 0 } },
           ansible: { ...ansible('-i', f.ansibleSsh, f.facts), expect: { hosts: 1, changed: 0 } },
+        },
+      ],
+      singles: [],
+    });
+  }
+  if (selected.has('W5') && ctx.w5) {
+    const w = ctx.w5;
+    groups.push({
+      name: 'W5',
+      pairs: [
+        {
+          id: 'W5-noop',
+          title: 'W5: playbooks/site.yml (the showcase stack), one SSH test host, no-op re-run',
+          // kiln converges the fresh host; Ansible's first run on it must then find nothing to do,
+          // or the two playbooks are not equivalent.
+          prime: { kiln: { hosts: 1, changed: 'any' }, ansible: { hosts: 1, changed: 0 } },
+          kiln: { ...kiln('play', w.kilnSite, '-i', w.kilnInv), expect: { hosts: 1, changed: 0 } },
+          ansible: { ...ansible('-i', w.ansibleInv, w.ansibleSite), expect: { hosts: 1, changed: 0 } },
         },
       ],
       singles: [],

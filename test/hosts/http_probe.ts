@@ -38,9 +38,11 @@ export interface LoopOptions {
   ip: string;
   host: string;
   path?: string;
-  /** The loop keeps going until this settles and at least `min` requests were sent. */
+  /** The loop keeps going until this settles and at least `min` requests were sent... */
   until: Promise<unknown>;
   min: number;
+  /** ...and, when given, until this holds of the report (e.g. the new version was seen). */
+  done?: (r: LoopReport) => boolean;
   /** Hard bounds: the loop stops at whichever comes first. */
   maxCount: number;
   maxMs: number;
@@ -61,7 +63,7 @@ export async function requestLoop(o: LoopOptions): Promise<LoopReport> {
   const report: LoopReport = { count: 0, failures: [], versions: new Map(), picked: [], cutShort: false, seconds: 0 };
   const chain = async (): Promise<void> => {
     for (;;) {
-      if (settled && report.count >= o.min) return;
+      if (settled && report.count >= o.min && (o.done?.(report) ?? true)) return;
       if (report.count >= o.maxCount || Date.now() - t0 >= o.maxMs) {
         report.cutShort = true;
         return;
