@@ -12,7 +12,7 @@ export const W5_NEEDS = [{ file: '/usr/lib/python3/dist-packages/ansible_collect
  * The kiln roles and playbook, rewritten for ansible-playbook: Handlebars helpers become Jinja
  * filters and lookups, kiln's mysql_* become community.mysql's (same arguments, plus the socket),
  * and dns_record, which Ansible has no zone-file module for, becomes lineinfile on the line
- * dns_record writes. Templates are copied as they are: they use only `{{ var }}`.
+ * dns_record writes (`www<TAB>IN<TAB>A<TAB>8.8.8.8`, its TTL left to $TTL). Templates are copied as they are: they use only `{{ var }}`.
  */
 export function ansibleCopy(repo, dest) {
   cpSync(join(repo, 'roles'), join(dest, 'roles'), { recursive: true });
@@ -23,20 +23,18 @@ export function ansibleCopy(repo, dest) {
   }
 }
 
-const SOCKET = '      login_unix_socket: /run/mysqld/mysqld.sock\n';
-
 /** One tasks file, rewritten (exported for the test that keeps it in step with the roles). */
 export function toJinja(text) {
   let t = text
-    .replace(/\{\{file \(concat role_path "([^"]+)"\)\}\}/g, (_, p) => `{{ lookup('file', role_path + '${p}') }}`)
+    .replace(/'\{\{file \(concat role_path "([^"]+)"\)\}\}'/g, (_, p) => `"{{ lookup('file', role_path + '${p}') }}"`)
     .replace(/\{\{(dirname|basename|quote) ([\w.]+)\}\}/g, (_, f, v) => `{{ ${v} | ${f} }}`)
-    .replace(/^(\s+)mysql_(db|user):\n((?:\1 {2}.*\n)+)/gm, (_, ind, m, body) => `${ind}community.mysql.mysql_${m}:\n${body}${SOCKET}`);
+    .replace(/^(\s+)mysql_(db|user):\n((?:\1 {2}.*\n)+)/gm, (_, ind, m, body) => `${ind}community.mysql.mysql_${m}:\n${body}${ind}  login_unix_socket: /run/mysqld/mysqld.sock\n`);
   t = t.replace(/^( {2})dns_record:\n(?:\1 {2}.*\n)+/m, (_, ind) =>
     [
       `${ind}lineinfile:`,
       `${ind}  path: "{{ dns_zone_file }}"`,
-      `${ind}  regexp: "^{{ item.record | regex_escape }}\\\\s+{{ dns_ttl }}\\\\s+IN\\\\s+{{ item.type }}\\\\s"`,
-      `${ind}  line: "{{ item.record }}\\t{{ dns_ttl }}\\tIN\\t{{ item.type }}\\t{{ item.value }}"`,
+      `${ind}  regexp: "^{{ item.record | regex_escape }}\\\\s+(\\\\d+\\\\s+)?IN\\\\s+{{ item.type }}\\\\s"`,
+      `${ind}  line: "{{ item.record }}\\tIN\\t{{ item.type }}\\t{{ item.value }}"`,
       '',
     ].join('\n'),
   );

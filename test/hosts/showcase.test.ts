@@ -13,6 +13,8 @@ const SITE = '../../../playbooks/site.yml';
 const DOMAIN = 'www.foobar.com';
 const PACKAGES = ['mariadb-server', 'nginx', 'gunicorn', 'python3-flask', 'python3-pymysql', 'bind9', 'bind9-utils', 'bind9-dnsutils', 'curl'];
 const APP_TASKS = /^app : /;
+/** An application-only configuration change (JSON: -e key=value splits at spaces, as Ansible's does). */
+const GREETING = JSON.stringify({ app_greeting: 'Hello again from foobar' });
 
 function body(a: Awaited<ReturnType<typeof get>>): string {
   assert.ok('status' in a, `no answer: ${JSON.stringify(a)}`);
@@ -198,7 +200,7 @@ describe('showcase: playbooks/site.yml on fresh Debian 12 hosts', function () {
 
   it('applies an application-only configuration change the same way: nothing else restarts, no request dropped', async () => {
     const before = await pids();
-    const deploy = play(k, '-e', 'app_version=2', '-e', 'app_greeting=Hello again from foobar');
+    const deploy = play(k, '-e', 'app_version=2', '-e', GREETING);
     const loop = await requestLoop({ ip: web.ip, host: DOMAIN, until: deploy, min: 500, maxCount: 20_000, maxMs: 240_000, workers: 2, pick: /<h1>(.*?)<\/h1>/, done: (l) => l.picked.length === 2 });
     const r = await deploy;
     assert.equal(r.code, 0, r.stdout + r.stderr);
@@ -212,13 +214,13 @@ describe('showcase: playbooks/site.yml on fresh Debian 12 hosts', function () {
 
   it('keeps the last app_releases_kept releases, and the current one', async () => {
     for (const v of ['3', '4']) {
-      const r = await play(k, '-e', `app_version=${v}`, '-e', 'app_greeting=Hello again from foobar');
+      const r = await play(k, '-e', `app_version=${v}`, '-e', GREETING);
       assert.equal(r.code, 0, r.stdout + r.stderr);
     }
     const ls = await web.exec(['ls', '/srv/foobar/releases']);
     assert.deepEqual(ls.stdout.trim().split('\n').sort(), ['2', '3', '4']);
     // Back to 2: it is the oldest, but current, so it stays; nothing else is removed.
-    const r = await play(k, '-e', 'app_version=2', '-e', 'app_greeting=Hello again from foobar');
+    const r = await play(k, '-e', 'app_version=2', '-e', GREETING);
     assert.equal(r.code, 0, r.stdout + r.stderr);
     assert.deepEqual((await web.exec(['ls', '/srv/foobar/releases'])).stdout.trim().split('\n').sort(), ['2', '3', '4']);
     assert.match(body(await get(web.ip, DOMAIN)), /version: 2</);
@@ -226,7 +228,7 @@ describe('showcase: playbooks/site.yml on fresh Debian 12 hosts', function () {
 
   it('shows the database password in no output, diff, JSON event or command line', async () => {
     for (const args of [['--check', '--diff', '-vvv'], ['--diff', '-v']]) {
-      const r = await k.playText(SITE, '-e', 'app_version=2', '-e', 'app_greeting=Hello again from foobar', ...args);
+      const r = await k.playText(SITE, '-e', 'app_version=2', '-e', GREETING, ...args);
       assert.equal(r.code, 0, r.stdout + r.stderr);
       printed.push(r.stdout, r.stderr);
     }
