@@ -4,7 +4,9 @@ import { createHash } from 'node:crypto';
 import { readFileSync, statSync } from 'node:fs';
 import { posix } from 'node:path';
 import { split } from 'shlex';
-import { ModuleError } from '../engine/errors.js';
+import { ModuleError, ValidationError } from '../engine/errors.js';
+import { isVaulted } from '../engine/vault/format.js';
+import { decryptVaulted, rememberSecretText } from '../engine/vault/keyring.js';
 import type { Applied, Module, ModuleContext, Plan, Step as EngineStep } from '../engine/module.js';
 import type { Effect } from '../engine/planned.js';
 import type { Change, FileDiff } from '../engine/result.js';
@@ -111,14 +113,16 @@ async function readBefore(ctx: ModuleContext, s: CopyState, opts: CopyOptions): 
 }
 
 /**
- * What a copy step does: write the content (conn.put: temp file, validate, rename, with mode,
- * owner and group set on the temp file), run attribute commands, or nothing of its own because
- * the write before it sets that attribute.
+ * What a copy step does: write the content (conn.put: temp file, validate, rename), run attribute
+ * commands, or set an attribute on the written file: the write sets it on the temp file, so the
+ * new content never shows with the wrong mode or owner.
  */
 export type CopyDo =
-  | { kind: 'put'; mode?: string; owner?: string; group?: string; validate?: string[]; backup: boolean }
+  | { kind: 'put'; validate?: string[]; backup: boolean }
   | { kind: 'commands'; argv: string[][] }
-  | { kind: 'set by the write' };
+  | { kind: 'with the write'; attr: 'mode' | 'owner' | 'group'; value: string };
+
+const ATTRIBUTE_OF: Readonly<Record<string, 'mode' | 'owner' | 'group'>> = { chmod: 'mode', chown: 'owner', chgrp: 'group' };
 
 interface CopyDecision {
   steps: EngineStep<CopyDo>[];
@@ -162,8 +166,7 @@ function decideCopy(s: CopyState, opts: CopyOptions): CopyDecision {
   };
 
   const wanted = opts.mode !== undefined ? resolveMode(opts.mode, known(f)?.mode ?? defaultMode(false, s.umask), false) : undefined;
-  const put: CopyDo = { kind: 'put', owner: opts.owner, group: opts.group, backup: opts.backup === true };
-  if (wanted !== undefined) put.mode = modeText(wanted);
+  const put: CopyDo = { kind: 'put', backup: opts.backup === true };
   if (validate) put.validate = validate;
   if (!f.exists) {
     requireDirectory(s.parent, 'destination directory');
@@ -184,9 +187,13 @@ function decideCopy(s: CopyState, opts: CopyOptions): CopyDecision {
   const now = known(f);
   const pending = f.pending ?? (f.exists ? undefined : s.parent.pending);
   const attrSteps = attributeSteps(dest, now, attrs, { isDir: false, umask: s.umask, pending });
-  // put sets mode/owner/group on the temporary file, so a write needs no separate commands.
-  for (const st of attrSteps) changes.push({ change: st.change, do: write ? { kind: 'set by the write' } : { kind: 'commands', argv: st.do } });
-  if (write) effects.push({ kind: 'path', path: dest, type: 'file' });
+  // A write sets mode/owner/group on the temporary file, so it needs no separate commands.
+  for (const st of attrSteps) {
+    const attr = ATTRIBUTE_OF[st.do[0]?.[0] ?? ''];
+    if (!write || !attr) changes.push({ change: st.change, do: { kind: 'commands', argv: st.do } });
+    else changes.push({ change: st.change, do: { kind: 'with the write', attr, value: attr === 'mode' ? modeText(wanted ?? 0) : String(attr === 'owner' ? opts.owner : opts.group) } });
+  }
+  if (write) effects.push({ kind: 'path', key: dest, state: 'file' });
 
   const mode = wanted ?? now?.mode;
   const data: Record<string, unknown> = { dest, checksum: s.sha256, size: s.bytes.length };
@@ -214,13 +221,15 @@ export function planCopy(current: CopyState, opts: CopyOptions): Plan<CopyState,
  */
 export async function applyCopy(ctx: ModuleContext, _opts: CopyOptions, plan: Plan<CopyState, CopyDo>): Promise<Applied> {
   const s = plan.current;
-  const data: Record<string, unknown> = {};
+  const data: Record<string, unknown> = { ...plan.data };
+  const withWrite: Partial<Record<'mode' | 'owner' | 'group', string>> = {};
+  for (const { do: d } of plan.steps) if (d.kind === 'with the write') withWrite[d.attr] = d.value;
   for (const step of plan.steps) {
     const d = step.do;
     if (d.kind === 'commands') await runSteps(ctx, [{ change: step.change, do: d.argv }]);
     else if (d.kind === 'put') {
       try {
-        const r = await ctx.conn.put(s.bytes, s.dest, { mode: d.mode, owner: d.owner, group: d.group, validate: d.validate, backup: d.backup, becomeUser: ctx.becomeUser });
+        const r = await ctx.conn.put(s.bytes, s.dest, { ...withWrite, validate: d.validate, backup: d.backup, becomeUser: ctx.becomeUser });
         if (r.backupPath !== undefined) data['backup_file'] = r.backupPath;
       } catch (e) {
         if (e instanceof PutError) throw new ModuleError(e.message, { rc: e.rc, stderr: e.stderr });
@@ -232,7 +241,7 @@ export async function applyCopy(ctx: ModuleContext, _opts: CopyOptions, plan: Pl
 }
 
 /** The bytes of a controller-side file found under files/ (or templates/). */
-export function readControllerFile(ctx: ModuleContext, kind: 'files' | 'templates', src: string): { path: string; bytes: Buffer } {
+export function readControllerFile(ctx: ModuleContext, kind: 'files' | 'templates', src: string): { path: string; bytes: Buffer; vaulted: boolean } {
   const path = ctx.findFile(kind, src);
   let bytes: Buffer;
   try {
@@ -243,7 +252,16 @@ export function readControllerFile(ctx: ModuleContext, kind: 'files' | 'template
     const code = (e as NodeJS.ErrnoException).code;
     throw new ModuleError(`cannot read src ${src} (${path}): ${code ?? String(e)}; put it in the ${kind}/ folder of the role or beside the playbook`);
   }
-  return { path, bytes };
+  // An Ansible Vault file is copied (or rendered) decrypted, as ansible-core does; its content is a secret.
+  if (!isVaulted(bytes.subarray(0, 64).toString('latin1'))) return { path, bytes, vaulted: false };
+  try {
+    const plain = decryptVaulted(bytes.toString('utf8'), { file: path, line: 1, col: 1 }, `src ${src}`);
+    rememberSecretText(plain.toString('utf8'));
+    return { path, bytes: plain, vaulted: true };
+  } catch (e) {
+    if (e instanceof ValidationError) throw new ModuleError(e.message);
+    throw e;
+  }
 }
 
 /** The copy module. */
@@ -257,8 +275,8 @@ export const copy: Module<CopyArgs, CopyState, CopyDo> = {
   async read(ctx, args) {
     if ((args.content === undefined) === (args.src === undefined)) throw new ModuleError('copy needs exactly one of content: and src:');
     if (args.src !== undefined) {
-      const { bytes } = readControllerFile(ctx, 'files', args.src);
-      return readCopy(ctx, args, { bytes, name: posix.basename(args.src), label: args.src, secret: false });
+      const { bytes, vaulted } = readControllerFile(ctx, 'files', args.src);
+      return readCopy(ctx, args, { bytes, name: posix.basename(args.src), label: args.src, secret: vaulted });
     }
     const content = reveal(args.content) ?? '';
     return readCopy(ctx, args, { bytes: Buffer.from(content, 'utf8'), label: 'dynamically generated', secret: typeof args.content !== 'string' });

@@ -141,7 +141,7 @@ const DECIDERS: Record<FileStateName, (cur: FileState, a: Normalized) => Decisio
     if (!self.exists) return { steps: [], effects: [], okReason: `${path} does not exist${self.pending ? ` (${self.pending})` : ''}`, data: { path, state: 'absent' } };
     const what = self.type === 'directory' ? `directory ${path} and everything below it` : `${typeWord(self)} ${path}`;
     const steps = [{ change: { summary: `remove ${what}`, diff: stateDiff(path, typeWord(self), 'absent'), ...pend(self.pending) }, do: [['rm', '-rf', '--', path]] }];
-    return { steps, effects: [{ kind: 'path', path, type: 'absent' }], okReason: '', data: { path, state: 'absent' } };
+    return { steps, effects: [{ kind: 'path', key: path, state: 'absent' }], okReason: '', data: { path, state: 'absent' } };
   },
 
   directory(cur, a) {
@@ -151,7 +151,7 @@ const DECIDERS: Record<FileStateName, (cur: FileState, a: Normalized) => Decisio
     let known: PathState | undefined;
     if (!self.exists) {
       steps.push({ change: { summary: `create directory ${path}`, diff: stateDiff(path, 'absent', 'directory'), ...pend(self.pending) }, do: [['mkdir', '-p', '--', path]] });
-      effects.push({ kind: 'path', path, type: 'directory' });
+      effects.push({ kind: 'path', key: path, state: 'directory' });
     } else if (self.type === 'directory') known = self;
     else if (isDirectory(self)) known = self.target;
     else throw new ModuleError(`${path} exists and is ${article(self.type)}, not a directory; remove it first (file: state=absent) or choose another path`);
@@ -182,7 +182,7 @@ const DECIDERS: Record<FileStateName, (cur: FileState, a: Normalized) => Decisio
     if (self.exists) steps.push({ change: { summary: `update the timestamps of ${path}`, ...pend(pending) }, do: [['touch', '--', path]] });
     else {
       steps.push({ change: { summary: `create file ${path}`, diff: stateDiff(path, 'absent', 'file'), ...pend(pending) }, do: [['touch', '--', path]] });
-      effects.push({ kind: 'path', path, type: 'file' });
+      effects.push({ kind: 'path', key: path, state: 'file' });
     }
     const known = self.exists ? (self.type === 'link' ? self.target : self) : undefined;
     const isDir = known?.type === 'directory';
@@ -221,7 +221,7 @@ const DECIDERS: Record<FileStateName, (cur: FileState, a: Normalized) => Decisio
     const pending = self.pending ?? srcState?.pending ?? (self.exists ? undefined : cur.parent.pending);
     const steps: Step[] = [{ change: { summary, diff: stateDiff(path, before, `link to ${src}`), ...pend(pending) }, do: argv }];
     steps.push(...attributeSteps(path, undefined, a, { isDir: false, umask: cur.umask, link: true, pending }));
-    return decision(cur, a, { steps, effects: [{ kind: 'path', path, type: 'link' }], okReason: '' }, undefined, false, 'link');
+    return decision(cur, a, { steps, effects: [{ kind: 'path', key: path, state: 'link' }], okReason: '' }, undefined, false, 'link');
   },
 
   hard(cur, a) {
@@ -246,7 +246,7 @@ const DECIDERS: Record<FileStateName, (cur: FileState, a: Normalized) => Decisio
       } else summary = `replace ${typeWord(self)} ${path} with a hard link to ${srcPath}`;
       const pending = self.pending ?? srcState.pending ?? (self.exists ? undefined : cur.parent.pending);
       steps.push({ change: { summary, diff: stateDiff(path, typeWord(self), `hard link to ${srcPath}`), ...pend(pending) }, do: [['ln', '-f', '--', srcPath, path]] });
-      effects.push({ kind: 'path', path, type: 'file' });
+      effects.push({ kind: 'path', key: path, state: 'file' });
     }
     // A hard link shares the source's inode, so the source's attributes are the ones to compare.
     const known = converged ? self : srcState;
@@ -308,7 +308,7 @@ export const file: Module<FileArgs, FileState, string[][]> = {
   /** Runs the planned commands in order. A failure stops there: earlier steps stay applied. */
   async apply(ctx, _args, plan): Promise<Applied> {
     await runSteps(ctx, plan.steps);
-    return {};
+    return { data: plan.data };
   },
 };
 

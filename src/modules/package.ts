@@ -109,14 +109,14 @@ export function withPlannedPackages(s: PackageState, planned: PlannedState): Pac
   if (planned.empty) return s;
   const packages = s.packages.map((p, i): PackageInfo => {
     const base = s.specs[i]?.base ?? p.name;
-    const e = planned.package(base);
+    const e = planned.get('package', base);
     if (!e) return p;
     if (e.state === 'present') return { ...p, planned: 'present', pending: `${base} is planned for install by task '${e.task}'` };
     return { ...p, planned: 'absent', pending: `removal of ${base} is planned by task '${e.task}'` };
   });
   const cache = { ...s.cache };
   const update = s.backend === 'apt' ? planned.path(UPDATE_STAMP) : undefined;
-  if (update?.type === 'file') cache.plannedBy = update.task;
+  if (update?.state === 'file') cache.plannedBy = update.task;
   return { ...s, packages, cache };
 }
 
@@ -152,7 +152,7 @@ export function decide(s: PackageState, args: PackageArgs): Decision {
   if (cache.update !== undefined) {
     d.update = cache.update;
     d.changes.push({ change: { summary: cache.update }, do: { op: 'update' } });
-    if (s.backend === 'apt') d.effects.push({ kind: 'path', path: UPDATE_STAMP, type: 'file' });
+    if (s.backend === 'apt') d.effects.push({ kind: 'path', key: UPDATE_STAMP, state: 'file' });
   } else if (cache.ok !== undefined) d.okReasons.push(cache.ok);
   const updating = d.update !== undefined;
   const change = (summary: string, pending: string | undefined, op: PackageOp, arg: string): void => {
@@ -175,7 +175,7 @@ export function decide(s: PackageState, args: PackageArgs): Decision {
     return undefined;
   };
   const installs = (spec: PackageSpec): void => {
-    d.effects.push({ kind: 'package', name: spec.base, state: 'present' });
+    d.effects.push({ kind: 'package', key: spec.base, state: 'present' });
     d.definite = true;
   };
 
@@ -191,7 +191,7 @@ export function decide(s: PackageState, args: PackageArgs): Decision {
         d.remove.push(bare);
         d.definite = true;
         change(`${o.purge ? 'purge' : 'remove'} ${p.planned ? p.name : describe(p)}`, p.pending, 'remove', bare);
-        d.effects.push({ kind: 'package', name: spec.base, state: 'absent' });
+        d.effects.push({ kind: 'package', key: spec.base, state: 'absent' });
       } else if (p.configFiles && o.purge) {
         d.remove.push(bare);
         d.definite = true;

@@ -5,9 +5,9 @@ import type { Applied, Module, ModuleContext, Plan, Step as EngineStep } from '.
 import type { Effect, PlannedState } from '../engine/planned.js';
 import type { Change } from '../engine/result.js';
 import { systemd } from './service/systemd.js';
-import { runServiceCommands } from './service/run.js';
 import { sysv } from './service/sysv.js';
 import type { ServiceAction, ServiceBackend, ServiceBackendName, ServiceState } from './service/types.js';
+import { plannedInstalls } from './package/planned.js';
 
 /** service's arguments, as the schema allows them. */
 export interface ServiceArgs {
@@ -45,7 +45,7 @@ export async function serviceBackendFor(ctx: ModuleContext, use: ServiceArgs['us
 }
 
 /** A service name: no path, no option, no whitespace (backslashes: systemd-escape'd names). */
-export function checkName(name: string): void {
+function checkName(name: string): void {
   if (!/^[A-Za-z0-9_][A-Za-z0-9_.@:\\-]*$/.test(name)) {
     throw new ModuleError(`service name ${JSON.stringify(name)} is not a service: give the unit or init script name, like nginx or nginx.service`);
   }
@@ -61,12 +61,12 @@ export function withPlannedService(s: ServiceState, planned: PlannedState): Serv
   if (planned.empty) return s;
   const out = { ...s };
   if (!s.exists) {
-    const own = planned.package(s.base);
-    const any = planned.plannedInstalls().at(-1);
+    const own = planned.get('package', s.base);
+    const any = plannedInstalls(planned).at(-1);
     if (own?.state === 'present') out.pending = `${s.base} is planned for install by task '${own.task}'`;
     else if (any) out.pending = `${s.unit} does not exist yet; task '${any.task}' plans package installs that may provide it`;
   }
-  const svc = planned.service(s.base);
+  const svc = planned.get('service', s.base);
   if (svc) {
     out.running = svc.state === 'started';
     out.activeText = `${svc.state} (planned by task '${svc.task}')`;
@@ -122,7 +122,7 @@ export function decideService(s: ServiceState, args: ServiceArgs): ServiceDecisi
     default:
       break;
   }
-  if (args.state !== undefined) effects.push({ kind: 'service', name: s.base, state: args.state === 'stopped' ? 'stopped' : 'started' });
+  if (args.state !== undefined) effects.push({ kind: 'service', key: s.base, state: args.state === 'stopped' ? 'stopped' : 'started' });
 
   const boot = s.exists ? `: it is ${s.enabledText}` : '';
   if (args.enabled !== undefined && s.noInstall) okReasons.push(`${who} is ${s.enabledText}`);
@@ -169,8 +169,20 @@ export const service: Module<ServiceArgs, ServiceState, ServiceAction> = {
   async apply(ctx, _args, plan): Promise<Applied> {
     const s = plan.current;
     const b = BACKENDS[s.backend];
-    const commands = plan.steps.flatMap((st) => b.commands(s, st.do).map((argv) => ({ argv, explain: st.do !== 'enable' && st.do !== 'disable' })));
-    const { stdout, stderr } = await runServiceCommands(ctx, b, s, commands);
+    let stdout = '';
+    let stderr = '';
+    for (const st of plan.steps) {
+      for (const argv of b.commands(s, st.do)) {
+        const r = await ctx.conn.run(argv, { env: { LC_ALL: 'C' }, becomeUser: ctx.becomeUser });
+        stdout += r.stdout;
+        stderr += r.stderr;
+        if (r.rc !== 0) {
+          const said = (r.stderr.trim() || r.stdout.trim()).split('\n').slice(-6).join('\n') || 'no output';
+          const status = b.explain && st.do !== 'enable' && st.do !== 'disable' ? await b.explain(ctx, s).catch(() => '') : '';
+          throw new ModuleError(`${argv.join(' ')} failed (rc ${r.rc}):\n${said}${status ? `\n${status}` : ''}`, { rc: r.rc, stdout, stderr });
+        }
+      }
+    }
     return { rc: 0, stdout, stderr, data: plan.data };
   },
 };

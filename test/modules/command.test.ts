@@ -127,7 +127,7 @@ describe('command: on a real host (local connection)', () => {
 
   it('check mode: a creates path that an earlier task would create makes it ok', async () => {
     const ctx = fakeCtx(conn);
-    ctx.planned.record({ kind: 'path', path: `${dir}/later`, type: 'file' }, 'write later');
+    ctx.planned.record({ kind: 'path', key: `${dir}/later`, state: 'file' }, 'write later');
     const { plan } = await converge(command, ctx, { cmd: 'generate', creates: `${dir}/later` }, { check: true });
     assert.equal(plan.okReason, `${dir}/later exists (creates): file ${dir}/later is planned by task 'write later'`);
   });

@@ -49,7 +49,7 @@ describe('copy: plan (canned state)', () => {
   it('plans a content update and a mode change as two changes', () => {
     const p = copy.plan(canned(fileWith('/etc/x', 'old\n'), 'new\n'), { dest: '/etc/x', content: 'new\n', mode: '0600' });
     assert.deepEqual(summaries(p), ['update content of /etc/x', 'mode 0644 -> 0600']);
-    assert.deepEqual(p.effects, [{ kind: 'path', path: '/etc/x', type: 'file' }]);
+    assert.deepEqual(p.effects, [{ kind: 'path', key: '/etc/x', state: 'file' }]);
     assert.equal(p.steps.map(stepChange)[0]?.diff, undefined, 'no diff unless --diff');
   });
 
@@ -214,7 +214,7 @@ describe('copy: on a real host (local connection)', () => {
 
   it('check mode: copying into a directory an earlier task would create is pending; otherwise it fails', async () => {
     const ctx = fakeCtx(conn, { task: 'make dir' });
-    ctx.planned.record({ kind: 'path', path: `${dir}/later`, type: 'directory' }, 'make dir');
+    ctx.planned.record({ kind: 'path', key: `${dir}/later`, state: 'directory' }, 'make dir');
     const { plan } = await converge(copy, ctx, { dest: `${dir}/later/app.conf`, content: 'x' }, { check: true });
     assert.deepEqual(plan.steps.map(stepChange), [{ summary: `create ${dir}/later/app.conf`, pending: `directory ${dir}/later is planned by task 'make dir'` }]);
     await assert.rejects(

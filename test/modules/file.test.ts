@@ -74,7 +74,7 @@ describe('file: plan (canned state)', () => {
   it('creates a missing directory and records the effect', () => {
     const p = plan(state(gone('/srv/new')), { path: '/srv/new', state: 'directory', mode: '0750' });
     assert.deepEqual(summaries(p), ['create directory /srv/new', 'mode 0750']);
-    assert.deepEqual(p.effects, [{ kind: 'path', path: '/srv/new', type: 'directory' }]);
+    assert.deepEqual(p.effects, [{ kind: 'path', key: '/srv/new', state: 'directory' }]);
     assert.deepEqual(p.steps.map(stepChange)[0]?.diff, { path: '/srv/new', before: 'absent\n', after: 'directory\n' });
   });
 
@@ -93,7 +93,7 @@ describe('file: plan (canned state)', () => {
     assert.equal(ok.okReason, '/tmp/x does not exist');
     const rm = plan(state(dirState('/tmp/x')), { path: '/tmp/x', state: 'absent' });
     assert.deepEqual(summaries(rm), ['remove directory /tmp/x and everything below it']);
-    assert.deepEqual(rm.effects, [{ kind: 'path', path: '/tmp/x', type: 'absent' }]);
+    assert.deepEqual(rm.effects, [{ kind: 'path', key: '/tmp/x', state: 'absent' }]);
   });
 
   it('without state, keeps the type and fails like Ansible on a missing path', () => {
@@ -112,7 +112,7 @@ describe('file: plan (canned state)', () => {
     assert.deepEqual(summaries(plan(state(fileState('/f')), { path: '/f', state: 'touch' })), ['update the timestamps of /f']);
     const p = plan(state(gone('/parent/f')), { path: '/parent/f', state: 'touch', mode: 'u=rw,go=' });
     assert.deepEqual(summaries(p), ['create file /parent/f', 'mode 0600']);
-    assert.deepEqual(p.effects, [{ kind: 'path', path: '/parent/f', type: 'file' }]);
+    assert.deepEqual(p.effects, [{ kind: 'path', key: '/parent/f', state: 'file' }]);
   });
 
   it('touch needs the parent directory', () => {
@@ -146,7 +146,7 @@ describe('file: plan (canned state)', () => {
 
     it('plans a link to a file that an earlier task only plans, marked pending (check mode)', () => {
       const planned = new PlannedState();
-      planned.record({ kind: 'path', path: '/etc/app.conf', type: 'file' }, 'write config');
+      planned.record({ kind: 'path', key: '/etc/app.conf', state: 'file' }, 'write config');
       const src = withPlanned(gone('/etc/app.conf'), planned);
       const p = plan(state(gone('/l'), { src }), { path: '/l', state: 'link', src: '/etc/app.conf' });
       assert.deepEqual(p.steps.map(stepChange), [

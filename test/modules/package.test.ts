@@ -13,6 +13,7 @@ import { APT_PROVIDERS_SCRIPT, APT_READ_SCRIPT, parseAptRead, parsePolicy, parse
 import type { PackageState } from '../../src/modules/package/types.js';
 import { converge, counting, fakeCtx, schemaChecks, summaries, stepChange } from './helpers.js';
 import { FakeConn } from './fake_conn.js';
+import { plannedInstalls } from '../../src/modules/package/planned.js';
 
 
 
@@ -147,7 +148,7 @@ describe('package (apt): plan (canned state)', () => {
   it('installs a missing package, naming the version apt would pick, and remembers it for check mode', async () => {
     const { plan } = await planned({ name: 'nginx' }, nginxAbsent);
     assert.deepEqual(summaries(plan), ['install nginx 1.22.1-9+deb12u1']);
-    assert.deepEqual(plan.effects, [{ kind: 'package', name: 'nginx', state: 'present' }]);
+    assert.deepEqual(plan.effects, [{ kind: 'package', key: 'nginx', state: 'present' }]);
   });
 
   it('takes a comma-separated string or a list, merges duplicates, and refuses what is no package name', async () => {
@@ -233,7 +234,7 @@ describe('package (apt): plan (canned state)', () => {
     assert.deepEqual(summaries((await planned({ name: 'nginx', state: 'absent', purge: true }, rc)).plan), ['purge the configuration files nginx left behind']);
     const other = await planned({ name: 'nginx=1.0', state: 'absent' }, nginxAt('1.22.1-9'));
     assert.equal(other.plan.okReason, 'nginx 1.22.1-9 is installed, not 1.0, so there is nothing to remove');
-    assert.deepEqual((await planned({ name: 'nginx', state: 'absent' }, nginxAt('1.22.1-9'))).plan.effects, [{ kind: 'package', name: 'nginx', state: 'absent' }]);
+    assert.deepEqual((await planned({ name: 'nginx', state: 'absent' }, nginxAt('1.22.1-9'))).plan.effects, [{ kind: 'package', key: 'nginx', state: 'absent' }]);
   });
 
   it('finishes a half-installed package', async () => {
@@ -249,7 +250,7 @@ describe('package (apt): plan (canned state)', () => {
     assert.deepEqual(fresh.conn.calls[0]?.argv, [], 'no names: only the cache age is read');
     const stale = await planned({ cache_valid_time: 3600 }, aptOut({ names: false, stamp: NOW - 3 * 3600 }));
     assert.deepEqual(summaries(stale.plan), ['update the apt cache (last updated 3 h ago, cache_valid_time 3600 s)']);
-    assert.deepEqual(stale.plan.effects, [{ kind: 'path', path: UPDATE_STAMP, type: 'file' }]);
+    assert.deepEqual(stale.plan.effects, [{ kind: 'path', key: UPDATE_STAMP, state: 'file' }]);
     const lists = await planned({ cache_valid_time: 3600 }, aptOut({ names: false, lists: NOW - 7200 }));
     assert.deepEqual(summaries(lists.plan), ['update the apt cache (last updated 2 h ago, cache_valid_time 3600 s)']);
     const never = await planned({ cache_valid_time: 3600 }, aptOut({ names: false }));
@@ -263,8 +264,8 @@ describe('package (apt): plan (canned state)', () => {
 describe('package (apt): check mode follows earlier tasks', () => {
   it('sees a package an earlier task installs or removes, and a cache update it plans', async () => {
     const planned_ = new PlannedState();
-    planned_.record({ kind: 'package', name: 'nginx', state: 'present' }, 'install nginx');
-    planned_.record({ kind: 'path', path: UPDATE_STAMP, type: 'file' }, 'refresh apt');
+    planned_.record({ kind: 'package', key: 'nginx', state: 'present' }, 'install nginx');
+    planned_.record({ kind: 'path', key: UPDATE_STAMP, state: 'file' }, 'refresh apt');
     const over = { planned: planned_ };
     const ok = await planned({ name: 'nginx' }, aptOut({ policy: [NGINX_POLICY] }), over);
     assert.deepEqual(ok.plan.steps.map(stepChange), []);
@@ -281,8 +282,8 @@ describe('package (apt): check mode follows earlier tasks', () => {
     const ctx = ctxFor(conn, { task: 'install web' });
     await converge(packageModule, ctx, { name: ['nginx', 'curl'] }, { check: true });
     assert.equal(conn.calls.length, 1, 'check mode only reads');
-    assert.deepEqual(ctx.planned.package('nginx'), { state: 'present', task: 'install web' });
-    assert.deepEqual(ctx.planned.plannedInstalls(), [
+    assert.deepEqual(ctx.planned.get('package', 'nginx'), { state: 'present', task: 'install web' });
+    assert.deepEqual(plannedInstalls(ctx.planned), [
       { name: 'nginx', task: 'install web' },
       { name: 'curl', task: 'install web' },
     ]);

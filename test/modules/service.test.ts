@@ -15,6 +15,7 @@ import { lsbStatus, parseSysv, SYSV_READ_SCRIPT, sysv } from '../../src/modules/
 import type { ServiceState } from '../../src/modules/service/types.js';
 import { converge, counting, fakeCtx, schemaChecks, summaries, stepChange } from './helpers.js';
 import { FakeConn } from './fake_conn.js';
+import { plannedInstalls } from '../../src/modules/package/planned.js';
 
 
 
@@ -184,7 +185,7 @@ describe('service: plan (canned state)', () => {
 
   it('records what it leaves behind for check mode, and exposes state for register', async () => {
     const { plan } = await planFor({ name: 'nginx', state: 'reloaded', enabled: true }, RUNNING);
-    assert.deepEqual(plan.effects, [{ kind: 'service', name: 'nginx', state: 'started' }]);
+    assert.deepEqual(plan.effects, [{ kind: 'service', key: 'nginx', state: 'started' }]);
     assert.deepEqual(plan.data, { name: 'nginx.service', backend: 'systemd', state: 'started', enabled: true });
   });
 });
@@ -192,7 +193,7 @@ describe('service: plan (canned state)', () => {
 describe('service: check mode tells the truth about services that do not exist yet', () => {
   it('pending, naming the task, when an earlier task plans to install the package of that name', async () => {
     const planned = new PlannedState();
-    planned.record({ kind: 'package', name: 'nginx', state: 'present' }, 'install nginx');
+    planned.record({ kind: 'package', key: 'nginx', state: 'present' }, 'install nginx');
     const { plan } = await planFor({ name: 'nginx', state: 'started', enabled: true }, NOT_FOUND, SYSTEMD, { planned });
     const pending = "nginx is planned for install by task 'install nginx'";
     assert.deepEqual(plan.steps.map(stepChange), [
@@ -210,20 +211,20 @@ describe('service: check mode tells the truth about services that do not exist y
     ]);
     const ctx = ctxFor(conn, SYSTEMD, { task: 'install db' });
     await converge(packageModule, ctx, { name: 'mariadb-server' }, { check: true });
-    assert.deepEqual(ctx.planned.plannedInstalls(), [{ name: 'mariadb-server', task: 'install db' }]);
+    assert.deepEqual(plannedInstalls(ctx.planned), [{ name: 'mariadb-server', task: 'install db' }]);
     const s = await service.read({ ...ctx, task: 'start db' }, { name: 'mariadb', state: 'started' });
     assert.deepEqual(service.plan(s, { name: 'mariadb', state: 'started' }).steps.map(stepChange), [{ summary: 'start mariadb.service', pending: "mariadb.service does not exist yet; task 'install db' plans package installs that may provide it" }]);
   });
 
   it('still fails without a planned install, and a planned removal is no excuse', async () => {
     const planned = new PlannedState();
-    planned.record({ kind: 'package', name: 'nginx', state: 'absent' }, 'remove nginx');
+    planned.record({ kind: 'package', key: 'nginx', state: 'absent' }, 'remove nginx');
     await fails(planFor({ name: 'nginx', state: 'started' }, NOT_FOUND, SYSTEMD, { planned }), /^no systemd unit nginx.service/);
   });
 
   it('follows a service an earlier task plans to start or stop', async () => {
     const planned = new PlannedState();
-    planned.record({ kind: 'service', name: 'nginx', state: 'started' }, 'start web');
+    planned.record({ kind: 'service', key: 'nginx', state: 'started' }, 'start web');
     const { plan } = await planFor({ name: 'nginx', state: 'started' }, DEAD, SYSTEMD, { planned });
     assert.deepEqual(plan.steps.map(stepChange), []);
     assert.equal(plan.okReason, "nginx.service is started (planned by task 'start web')");

@@ -64,10 +64,10 @@ describe('template', () => {
 
   it('check mode: a destination directory an earlier task would create makes it pending', async () => {
     const ctx = fakeCtx(conn, { root: dir, vars });
-    ctx.planned.record({ kind: 'path', path: `${dir}/new/conf.d`, type: 'directory' }, 'make conf.d');
+    ctx.planned.record({ kind: 'path', key: `${dir}/new/conf.d`, state: 'directory' }, 'make conf.d');
     const { plan } = await converge(template, ctx, { src: 'site.conf.hbs', dest: `${dir}/new/conf.d/site.conf` }, { check: true });
     assert.deepEqual(plan.steps.map(stepChange), [{ summary: `create ${dir}/new/conf.d/site.conf`, pending: `directory ${dir}/new/conf.d is planned by task 'make conf.d'` }]);
-    assert.deepEqual(plan.effects, [{ kind: 'path', path: `${dir}/new/conf.d/site.conf`, type: 'file' }]);
+    assert.deepEqual(plan.effects, [{ kind: 'path', key: `${dir}/new/conf.d/site.conf`, state: 'file' }]);
   });
 });
 
