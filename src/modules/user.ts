@@ -208,6 +208,8 @@ export function planUser(current: UserState, args: UserArgs): Plan<UserState, Ac
   const a = normalize(args);
   const d = decide(current, a);
   const effects: Effect[] = [{ kind: 'account', type: 'user', name: a.name, state: a.state === 'absent' ? 'absent' : 'present' }];
+  // A new home (useradd -m, Debian's default /home/NAME) is a folder later tasks may write into.
+  if (a.state !== 'absent' && !current.user && a.create_home !== false && d.steps.length) effects.push({ kind: 'path', path: a.home ?? `/home/${a.name}`, type: 'directory' });
   const data: Record<string, unknown> = { name: a.name, state: a.state ?? 'present' };
   const u = current.user;
   if (a.state !== 'absent') {

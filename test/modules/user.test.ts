@@ -49,7 +49,10 @@ describe('user: plan (canned accounts)', () => {
     assert.deepEqual(p.steps[1]?.do.argv, ['chpasswd', '-e']);
     assert.equal(p.steps[1]?.do.stdin?.reveal(), `app:${HASH}`);
     assert.ok(!JSON.stringify(p.steps).includes(HASH), 'the hash is masked wherever the plan is printed');
-    assert.deepEqual(p.effects, [{ kind: 'account', type: 'user', name: 'app', state: 'present' }]);
+    assert.deepEqual(p.effects, [
+      { kind: 'account', type: 'user', name: 'app', state: 'present' },
+      { kind: 'path', path: '/home/app', type: 'directory' },
+    ]);
   });
 
   it('passes -N when a group of the user\'s name exists, -M without a home, and makes a missing home parent', () => {
