@@ -134,6 +134,13 @@ describe('lineinfile: plan (canned state)', () => {
     assert.deepEqual(p.steps.map((st) => [st.change.summary, st.change.pending, st.change.diff]), [['edit /etc/app.conf', "file /etc/app.conf is planned by task 'conf'", undefined]]);
   });
 
+  it('check mode: a file that exists but an earlier task also edits shows this edit against its content of now, pending', () => {
+    const pend = "file /etc/app.conf is planned by task 'first edit'";
+    const s = state('a=1\n', { file: file('/etc/app.conf', { pending: pend }), unknown: pend });
+    const p = lineinfile.plan(s, { path: '/etc/app.conf', line: 'b=2' });
+    assert.deepEqual(p.steps.map((st) => [st.change.summary, st.change.pending, st.change.diff?.after]), [['add line "b=2" to /etc/app.conf', pend, 'a=1\nb=2\n']]);
+  });
+
   it('folds Ansible aliases (dest, regex, value) and refuses two spellings at once', () => {
     const p = lineinfile.plan(state('a=1\n'), { dest: '/etc/app.conf', regex: '^a=', value: 'a=2' } as never);
     assert.deepEqual(summaries(p), ['replace line "a=1" with "a=2" in /etc/app.conf']);

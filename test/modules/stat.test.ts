@@ -57,6 +57,9 @@ describe('stat: the registered dictionary (canned output)', () => {
     const p = stat.plan(s, { path: '/srv/app' });
     assert.deepEqual(p.data?.['stat'], { exists: true, path: '/srv/app', isreg: false, isdir: true, islnk: false });
     assert.equal(p.okReason, "/srv/app would be a directory (directory /srv/app is planned by task 'app dir'); its other attributes are not known yet");
+    const changing = stat.plan({ fields: FILE, path: '/f', predicted: { exists: true, type: 'file', pending: "file /f is planned by task 'edit'" } }, { path: '/f' });
+    assert.equal((changing.data?.['stat'] as Record<string, unknown>)['checksum'], 'abc', 'a file that exists keeps its attributes of now');
+    assert.equal(changing.okReason, "/f is a file (mode 0644, owner root, group www-data, 10 bytes); file /f is planned by task 'edit', so these may change");
   });
 });
 

@@ -85,11 +85,10 @@ export async function readTextFile(ctx: ModuleContext, args: TextFileArgs): Prom
   const s: TextFileState = { path, target, file, parent, umask: facts.umask, content: null };
   if (file.exists && file.type === 'directory') throw new ModuleError(`path ${path} is a directory; give the path of a file`);
   if (file.exists && file.type === 'other') throw new ModuleError(`path ${path} is ${article(file.type)}, not a text file`);
-  if (file.pending !== undefined && file.exists) {
-    s.unknown = file.pending;
-    return s;
-  }
-  if (rawFile.exists && file.exists) {
+  // Check mode: an earlier task plans this file, so its content then is not known; the content of
+  // now (when there is a file) still shows what this task's own edit would be.
+  if (file.pending !== undefined && file.exists) s.unknown = file.pending;
+  if (rawFile.exists && rawFile.type === 'file' && file.exists) {
     const bytes = await ctx.conn.get(target, { becomeUser: ctx.becomeUser });
     s.content = bytes === null ? null : bytes.toString('latin1');
   }
@@ -130,8 +129,9 @@ export function planTextFile(s: TextFileState, args: TextFileArgs, absent: boole
     const put: TextDo = { kind: 'put', content: e.after, owner: args.owner, group: args.group, backup: args.backup === true && file.exists };
     if (wanted !== undefined) put.mode = modeText(wanted);
     if (validate) put.validate = validate;
-    const summary = s.unknown !== undefined ? `edit ${path}` : file.exists ? e.summary : `create ${path} and ${e.summary.replace(/ (to|in|from) \S+$/, '')}`;
-    const diff = s.unknown !== undefined ? undefined : { path, before: file.exists ? fromBytes(before) : null, after: fromBytes(e.after), beforeHeader: `${path} (content)`, afterHeader: `${path} (content)` };
+    const guess = s.unknown !== undefined && (s.content === null || e.after === before);
+    const summary = guess ? `edit ${path}` : file.exists ? e.summary : `create ${path} and ${e.summary.replace(/ (to|in|from) \S+$/, '')}`;
+    const diff = guess ? undefined : { path, before: file.exists ? fromBytes(before) : null, after: fromBytes(e.after), beforeHeader: `${path} (content)`, afterHeader: `${path} (content)` };
     steps.push({ change: change(summary, diff), do: put });
   }
   for (const st of attributeSteps(path, now, attrs, { isDir: false, umask: s.umask, pending })) {
