@@ -60,7 +60,7 @@ function plannedUnitFile(unit: string, planned: PlannedState): string | undefine
   if (planned.empty) return undefined;
   for (const dir of UNIT_DIRS) {
     const p = planned.path(`${dir}/${unit}`);
-    if (p && p.type !== 'absent') return `${dir}/${unit} is planned by task '${p.task}'`;
+    if (p && p.state !== 'absent') return `${dir}/${unit} is planned by task '${p.task}'`;
   }
   return undefined;
 }

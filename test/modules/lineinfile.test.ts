@@ -2,7 +2,7 @@
 // from canned file states (including the converged case and its reason, check mode's pending rule
 // and attributes), and a real run on this machine through the local connection.
 import { strict as assert } from 'node:assert';
-import { readFileSync, statSync, symlinkSync, writeFileSync, lstatSync } from 'node:fs';
+import { lstatSync, mkdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { localConnection } from '../../src/engine/connection/local.js';
 import type { ShellConnection } from '../../src/engine/connection/shell_connection.js';
@@ -13,6 +13,7 @@ import type { PathState } from '../../src/modules/facts/path.js';
 import { absentEdit, lineinfile, presentEdit } from '../../src/modules/lineinfile.js';
 import type { TextFileState } from '../../src/modules/text/edit.js';
 import { pyExpand, pyRegex, toBytes } from '../../src/modules/text/pyre.js';
+import { assertAppliesItsPlan } from '../support/contract.js';
 import { converge, fakeCtx, removeDir, schemaChecks, summaries, tempDir } from './helpers.js';
 
 const fails = (fn: () => unknown, re: RegExp): void => assert.throws(fn, (e: unknown) => e instanceof ModuleError && re.test(e.message));
@@ -104,10 +105,10 @@ describe('lineinfile: plan (canned state)', () => {
   it('writes the whole new content in one put step, with the diff as data', () => {
     const p = lineinfile.plan(state('port = 80\n'), { path: '/etc/app.conf', regexp: '^port', line: 'port = 8080', mode: '0600', validate: 'check %s' });
     assert.deepEqual(summaries(p), ['replace line "port = 80" with "port = 8080" in /etc/app.conf', 'mode 0644 -> 0600']);
-    assert.deepEqual(p.steps[0]?.do, { kind: 'put', content: 'port = 8080\n', mode: '0600', owner: undefined, group: undefined, backup: false, validate: ['check', '%s'] });
-    assert.deepEqual(p.steps[1]?.do, { kind: 'set by the write' });
+    assert.deepEqual(p.steps[0]?.do, { kind: 'put', content: 'port = 8080\n', backup: false, validate: ['check', '%s'] });
+    assert.deepEqual(p.steps[1]?.do, { kind: 'with the write', attr: 'mode', value: '0600' });
     assert.deepEqual(p.steps[0]?.change.diff, { path: '/etc/app.conf', before: 'port = 80\n', after: 'port = 8080\n', beforeHeader: '/etc/app.conf (content)', afterHeader: '/etc/app.conf (content)' });
-    assert.deepEqual(p.effects, [{ kind: 'path', path: '/etc/app.conf', type: 'file' }]);
+    assert.deepEqual(p.effects, [{ kind: 'path', key: '/etc/app.conf', state: 'file' }]);
   });
 
   it('fails on a missing file without create, and creates it (and its folder) with create', () => {
@@ -202,6 +203,19 @@ describe('lineinfile and blockinfile on this machine (local connection)', () => 
     assert.deepEqual((await converge(blockinfile, fakeCtx(conn), block)).plan.steps, []);
   });
 
+  it('applies exactly the steps of its plan (the module contract)', async () => {
+    const f = join(tmp, 'contract', 'c.conf');
+    const fresh = (): void => {
+      rmSync(join(tmp, 'contract'), { recursive: true, force: true });
+    };
+    await assertAppliesItsPlan(lineinfile, fakeCtx(conn), { path: f, line: 'x', create: true, mode: '0600' }, fresh);
+    await assertAppliesItsPlan(blockinfile, fakeCtx(conn), { path: f, block: 'b', mode: '0640' }, () => {
+      fresh();
+      mkdirSync(join(tmp, 'contract'));
+      writeFileSync(f, 'a\n', { mode: 0o644 });
+    });
+  });
+
   it('a failing validate leaves the file as it was', async () => {
     const f = join(tmp, 'v.conf');
     writeFileSync(f, 'a\n');
@@ -211,7 +225,7 @@ describe('lineinfile and blockinfile on this machine (local connection)', () => 
 
   it('check mode plans against a folder an earlier task creates', async () => {
     const planned = new PlannedState();
-    planned.record({ kind: 'path', path: join(tmp, 'new'), type: 'directory' }, 'make dir');
+    planned.record({ kind: 'path', key: join(tmp, 'new'), state: 'directory' }, 'make dir');
     const r = await converge(lineinfile, fakeCtx(conn, { planned }), { path: join(tmp, 'new', 'x.conf'), line: 'x', create: true }, { check: true });
     assert.deepEqual(
       r.plan.steps.map((s) => [s.change.summary, s.change.pending]),

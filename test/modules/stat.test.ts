@@ -87,7 +87,7 @@ describe('stat on this machine (local connection)', () => {
     assert.deepEqual([l['islnk'], l['lnk_target'], l['lnk_source']], [true, 'f', join(tmp, 'f')]);
     assert.deepEqual(c.calls, ['script', 'script']);
     const planned = new PlannedState();
-    planned.record({ kind: 'path', path: join(tmp, 'new'), type: 'file' }, 'make it');
+    planned.record({ kind: 'path', key: join(tmp, 'new'), state: 'file' }, 'make it');
     const n = await converge(stat, fakeCtx(conn, { planned }), { path: join(tmp, 'new') }, { check: true });
     assert.equal((n.plan.data?.['stat'] as Record<string, unknown>)['isreg'], true);
   });

@@ -76,7 +76,7 @@ describe('systemd: read and apply (fake connection)', () => {
 
   it('finds the planned unit file in check mode', async () => {
     const planned = new PlannedState();
-    planned.record({ kind: 'path', path: '/etc/systemd/system/app.service', type: 'file' }, 'unit file');
+    planned.record({ kind: 'path', key: '/etc/systemd/system/app.service', state: 'file' }, 'unit file');
     const conn = new FakeConn([{ stdout: `booted=1\n${show('not-found', 'inactive', 'dead', '')}` }]);
     const r = await converge(systemdModule, fakeCtx(conn, { planned }), { name: 'app', state: 'started' }, { check: true });
     assert.equal(r.plan.steps[0]?.change.pending, "/etc/systemd/system/app.service is planned by task 'unit file'");

@@ -50,8 +50,8 @@ describe('user: plan (canned accounts)', () => {
     assert.equal(p.steps[1]?.do.stdin?.reveal(), `app:${HASH}`);
     assert.ok(!JSON.stringify(p.steps).includes(HASH), 'the hash is masked wherever the plan is printed');
     assert.deepEqual(p.effects, [
-      { kind: 'account', type: 'user', name: 'app', state: 'present' },
-      { kind: 'path', path: '/home/app', type: 'directory' },
+      { kind: 'user', key: 'app', state: 'present' },
+      { kind: 'path', key: '/home/app', state: 'directory' },
     ]);
   });
 
