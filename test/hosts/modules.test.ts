@@ -7,7 +7,15 @@ import { spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { FIXTURES, type KilnOnHosts, kilnOnHosts, type PlayRun } from './kiln_run.js';
+import type { Connection } from '../../src/engine/connection/types.js';
+import { sshConnection } from '../../src/engine/connection/ssh.js';
+import { Secret } from '../../src/engine/secret.js';
+import group from '../../src/modules/group.js';
+import systemd from '../../src/modules/systemd.js';
+import user from '../../src/modules/user.js';
+import { assertAppliesItsPlan } from '../support/contract.js';
 import { startHost, type TestHost } from '../support/testhost/host.js';
+import { fakeCtx } from '../modules/helpers.js';
 
 const hasAnsible = spawnSync('ansible-playbook', ['--version'], { encoding: 'utf8' }).status === 0;
 
@@ -152,6 +160,25 @@ describe('hosts: user, group, lineinfile, blockinfile, systemd and stat on fresh
       assert.deepEqual(kilnState, ansibleState);
     } finally {
       await other.stop();
+    }
+  });
+
+  it('user, group and systemd apply exactly the steps of their plans (the module contract), over kiln\'s SSH connection', async () => {
+    assert.ok(k);
+    const known = join(k.dir, 'contract_known_hosts');
+    writeFileSync(known, `${h().knownHostsLine}\n`);
+    const conn: Connection = await sshConnection(
+      { name: h().name, connection: 'ssh', host: h().ip, port: h().sshPort, user: h().user, privateKeyFile: h().keyFile, becomeMethod: 'sudo', hostKeyChecking: true, timeoutSec: 10, controlPersistSec: 0 },
+      { homeDir: k.dir, sshConfigFile: false, agent: false, globalKnownHostsFiles: [], knownHostsFile: known, hostKeyPolicy: 'strict' },
+    );
+    try {
+      const reset = (script: string) => async (): Promise<void> => void (await h().exec(['sh', '-c', script]));
+      const hash = '$6$kilnsalt$07XHnFv1irChK6OVLOKXvBS1wgKGdfseYbvh4SoJAVJ7RGW96wA4B.gXPNMMBDT1APcZM3ztG5iYSqdBf/APW1';
+      await assertAppliesItsPlan(user, fakeCtx(conn), { name: 'kc', groups: ['adm'], shell: '/bin/bash', password: new Secret(hash) }, reset('userdel -r kc 2>/dev/null; true'));
+      await assertAppliesItsPlan(group, fakeCtx(conn), { name: 'kcg', gid: 1600 }, reset('groupdel kcg 2>/dev/null; true'));
+      await assertAppliesItsPlan(systemd, fakeCtx(conn), { name: 'kiln-app', masked: true, state: 'stopped' }, reset('systemctl unmask kiln-app; systemctl start kiln-app'));
+    } finally {
+      await conn.close();
     }
   });
 });
