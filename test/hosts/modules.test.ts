@@ -176,7 +176,8 @@ describe('hosts: user, group, lineinfile, blockinfile, systemd and stat on fresh
       const hash = '$6$kilnsalt$07XHnFv1irChK6OVLOKXvBS1wgKGdfseYbvh4SoJAVJ7RGW96wA4B.gXPNMMBDT1APcZM3ztG5iYSqdBf/APW1';
       await assertAppliesItsPlan(user, fakeCtx(conn), { name: 'kc', groups: ['adm'], shell: '/bin/bash', password: new Secret(hash) }, reset('userdel -r kc 2>/dev/null; true'));
       await assertAppliesItsPlan(group, fakeCtx(conn), { name: 'kcg', gid: 1600 }, reset('groupdel kcg 2>/dev/null; true'));
-      await assertAppliesItsPlan(systemd, fakeCtx(conn), { name: 'kiln-app', masked: true, state: 'stopped' }, reset('systemctl unmask kiln-app; systemctl start kiln-app'));
+      await assertAppliesItsPlan(systemd, fakeCtx(conn), { name: 'kiln-app', state: 'stopped', enabled: false }, reset('systemctl enable --now kiln-app'));
+      await assert.rejects(systemd.read(fakeCtx(conn), { name: 'kiln-app', masked: true }).then((s) => systemd.plan(s, { name: 'kiln-app', masked: true })), /kiln-app.service cannot be masked: its unit file is \/etc\/systemd\/system\/kiln-app.service/);
     } finally {
       await conn.close();
     }

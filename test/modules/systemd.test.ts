@@ -47,6 +47,10 @@ describe('systemd: plan (canned unit state)', () => {
     fails(() => planSystemd({ booted: false }, { name: 'app', state: 'started' }), /systemd is not PID 1 on this host.*use service:/);
   });
 
+  it('refuses to mask a unit whose own file is where the mask link goes', () => {
+    fails(() => planSystemd(unit(`${RUNNING}FragmentPath=/etc/systemd/system/app.service\n`), { name: 'app', masked: true }), /app.service cannot be masked: its unit file is \/etc\/systemd\/system\/app.service/);
+  });
+
   it('takes service and unit as names, daemon-reload as daemon_reload', () => {
     assert.deepEqual(summaries(planSystemd(unit(RUNNING), { unit: 'app', state: 'stopped' } as never)), ['stop app.service: it is active (running)']);
     assert.equal(planSystemd({ booted: true }, { 'daemon-reload': true } as never).steps.length, 1);
