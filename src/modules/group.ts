@@ -43,7 +43,7 @@ export function planGroup(s: GroupState, a: GroupArgs): Plan<GroupState, Account
   const gid = a.gid ?? g?.gid;
   if (a.state !== 'absent' && gid !== undefined) data['gid'] = gid;
   if (a.state !== 'absent') data['system'] = a.system === true;
-  const plan: Plan<GroupState, AccountDo> = { steps, current: s, data, effects: [{ kind: 'account', type: 'group', name: a.name, state: a.state === 'absent' ? 'absent' : 'present' }] };
+  const plan: Plan<GroupState, AccountDo> = { steps, current: s, data, effects: [{ kind: 'group', key: a.name, state: a.state === 'absent' ? 'absent' : 'present' }] };
   if (steps.length === 0) plan.okReason = okReason;
   return plan;
 }

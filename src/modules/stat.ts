@@ -202,8 +202,11 @@ export const stat: Module<StatArgs, StatState, never> = {
     let result = statResult(current.fields, current.path, a);
     let why = `${current.path} ${describe(result)}`;
     const p = current.predicted;
-    // Check mode: report the path as the earlier task would leave it; what it cannot predict is left out.
-    if (p) {
+    // Check mode: a path an earlier task plans is reported as that task would leave it; what it cannot
+    // predict is left out. One that is already of the planned type keeps its attributes of now.
+    const sameType = p?.exists && result['exists'] === true && result[PREDICTED_TYPE[p.type ?? ''] ?? ''] === true;
+    if (p && sameType) why = `${why}; ${p.pending}, so these may change`;
+    else if (p) {
       result = p.exists ? { exists: true, path: current.path, ...Object.fromEntries(Object.values(PREDICTED_TYPE).map((k) => [k, PREDICTED_TYPE[p.type ?? ''] === k])) } : { exists: false };
       why = `${current.path} ${p.exists ? `would be ${p.type === 'directory' ? 'a directory' : p.type === 'link' ? 'a symbolic link' : 'a file'}` : 'would not exist'} (${p.pending}); its other attributes are not known yet`;
     }

@@ -60,7 +60,7 @@ function plannedUnitFile(unit: string, planned: PlannedState): string | undefine
   if (planned.empty) return undefined;
   for (const dir of UNIT_DIRS) {
     const p = planned.path(`${dir}/${unit}`);
-    if (p && p.type !== 'absent') return `${dir}/${unit} is planned by task '${p.task}'`;
+    if (p && p.state !== 'absent') return `${dir}/${unit} is planned by task '${p.task}'`;
   }
   return undefined;
 }
@@ -98,6 +98,8 @@ export function planSystemd(current: SystemdState, args: SystemdArgs): Plan<Syst
   if (a.masked === true) {
     if (s.masked) okReasons.push(`${s.unit} is masked`);
     else {
+      // systemctl mask puts a link to /dev/null in /etc/systemd/system, which a unit file there occupies.
+      if (s.fragmentPath === `/etc/systemd/system/${s.unit}`) throw new ModuleError(`${s.unit} cannot be masked: its unit file is ${s.fragmentPath}, where systemctl mask would put its /dev/null link; remove that file (or move it to /lib/systemd/system) first, or stop and disable the unit instead`);
       step(`mask ${s.unit}`, ['systemctl', 'mask', '--', s.unit]);
       after = { ...after, masked: true, enabled: false, enabledText: 'masked' };
     }

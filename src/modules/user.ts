@@ -207,7 +207,9 @@ function decide(s: UserState, a: UserArgs): Decision {
 export function planUser(current: UserState, args: UserArgs): Plan<UserState, AccountDo> {
   const a = normalize(args);
   const d = decide(current, a);
-  const effects: Effect[] = [{ kind: 'account', type: 'user', name: a.name, state: a.state === 'absent' ? 'absent' : 'present' }];
+  const effects: Effect[] = [{ kind: 'user', key: a.name, state: a.state === 'absent' ? 'absent' : 'present' }];
+  // A new home (useradd -m, Debian's default /home/NAME) is a folder later tasks may write into.
+  if (a.state !== 'absent' && !current.user && a.create_home !== false && d.steps.length) effects.push({ kind: 'path', key: a.home ?? `/home/${a.name}`, state: 'directory' });
   const data: Record<string, unknown> = { name: a.name, state: a.state ?? 'present' };
   const u = current.user;
   if (a.state !== 'absent') {

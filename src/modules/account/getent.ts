@@ -97,7 +97,7 @@ export function findGroup(groups: readonly GroupEntry[], nameOrGid: string): Gro
 
 /** Check mode: the task that plans this account, when its state is `state`. */
 export function plannedAccount(planned: PlannedState, type: 'user' | 'group', name: string, state: 'present' | 'absent'): string | undefined {
-  const p = planned.account(type, name);
+  const p = planned.get(type, name);
   return p?.state === state ? p.task : undefined;
 }
 

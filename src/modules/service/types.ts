@@ -31,6 +31,8 @@ export interface ServiceState {
   masked?: boolean;
   /** systemd: its unit file changed on disk since systemd loaded it (NeedDaemonReload=yes). */
   needsReload?: boolean;
+  /** systemd: the unit file systemd loaded it from. */
+  fragmentPath?: string;
   /** sysv: any /etc/rc?.d link exists (else enabling needs update-rc.d defaults first). */
   hasLinks?: boolean;
   /** sysv: the `service` command exists (else the init script is run directly). */

@@ -38,12 +38,18 @@ export interface TextFileState {
   unknown?: string;
 }
 
-/** What a step does: make the folder, write the new content, run attribute commands, or nothing (the write sets it). */
+/**
+ * What a step does: make the folder, write the new content, run attribute commands, or set an
+ * attribute on the temporary file of the write (as copy does: a write sets mode, owner and group
+ * only when those steps are in the plan it is given).
+ */
 export type TextDo =
   | { kind: 'mkdir'; path: string }
-  | { kind: 'put'; content: string; mode?: string; owner?: string; group?: string; validate?: string[]; backup: boolean }
+  | { kind: 'put'; content: string; validate?: string[]; backup: boolean }
   | { kind: 'commands'; argv: string[][] }
-  | { kind: 'set by the write' };
+  | { kind: 'with the write'; attr: 'mode' | 'owner' | 'group'; value: string };
+
+const ATTRIBUTE_OF: Readonly<Record<string, 'mode' | 'owner' | 'group'>> = { chmod: 'mode', chown: 'owner', chgrp: 'group' };
 
 /** The result of a pure edit of the content. */
 export interface Edit {
@@ -85,11 +91,10 @@ export async function readTextFile(ctx: ModuleContext, args: TextFileArgs): Prom
   const s: TextFileState = { path, target, file, parent, umask: facts.umask, content: null };
   if (file.exists && file.type === 'directory') throw new ModuleError(`path ${path} is a directory; give the path of a file`);
   if (file.exists && file.type === 'other') throw new ModuleError(`path ${path} is ${article(file.type)}, not a text file`);
-  if (file.pending !== undefined && file.exists) {
-    s.unknown = file.pending;
-    return s;
-  }
-  if (rawFile.exists && file.exists) {
+  // Check mode: an earlier task plans this file, so its content then is not known; the content of
+  // now (when there is a file) still shows what this task's own edit would be.
+  if (file.pending !== undefined && file.exists) s.unknown = file.pending;
+  if (rawFile.exists && rawFile.type === 'file' && file.exists) {
     const bytes = await ctx.conn.get(target, { becomeUser: ctx.becomeUser });
     s.content = bytes === null ? null : bytes.toString('latin1');
   }
@@ -127,17 +132,19 @@ export function planTextFile(s: TextFileState, args: TextFileArgs, absent: boole
       if (s.parent.exists) throw new ModuleError(`cannot create ${path}: ${s.parent.path} is ${article(s.parent.type)}, not a directory`);
       steps.push({ change: change(`create directory ${s.parent.path}`), do: { kind: 'mkdir', path: s.parent.path } });
     }
-    const put: TextDo = { kind: 'put', content: e.after, owner: args.owner, group: args.group, backup: args.backup === true && file.exists };
-    if (wanted !== undefined) put.mode = modeText(wanted);
+    const put: TextDo = { kind: 'put', content: e.after, backup: args.backup === true && file.exists };
     if (validate) put.validate = validate;
-    const summary = s.unknown !== undefined ? `edit ${path}` : file.exists ? e.summary : `create ${path} and ${e.summary.replace(/ (to|in|from) \S+$/, '')}`;
-    const diff = s.unknown !== undefined ? undefined : { path, before: file.exists ? fromBytes(before) : null, after: fromBytes(e.after), beforeHeader: `${path} (content)`, afterHeader: `${path} (content)` };
+    const guess = s.unknown !== undefined && (s.content === null || e.after === before);
+    const summary = guess ? `edit ${path}` : file.exists ? e.summary : `create ${path} and ${e.summary.replace(/ (to|in|from) \S+$/, '')}`;
+    const diff = guess ? undefined : { path, before: file.exists ? fromBytes(before) : null, after: fromBytes(e.after), beforeHeader: `${path} (content)`, afterHeader: `${path} (content)` };
     steps.push({ change: change(summary, diff), do: put });
   }
   for (const st of attributeSteps(path, now, attrs, { isDir: false, umask: s.umask, pending })) {
-    steps.push({ change: st.change, do: write ? { kind: 'set by the write' } : { kind: 'commands', argv: st.do } });
+    const attr = ATTRIBUTE_OF[st.do[0]?.[0] ?? ''];
+    if (!write || !attr) steps.push({ change: st.change, do: { kind: 'commands', argv: st.do } });
+    else steps.push({ change: st.change, do: { kind: 'with the write', attr, value: attr === 'mode' ? modeText(wanted ?? 0) : String(attr === 'owner' ? args.owner : args.group) } });
   }
-  const effects: Effect[] = write ? [{ kind: 'path', path: s.target, type: 'file' }] : [];
+  const effects: Effect[] = write ? [{ kind: 'path', key: s.target, state: 'file' }] : [];
   const attrText = describeAttrs(attrs, now, false);
   const plan: Plan<TextFileState, TextDo> = { steps, effects, current: s, data: { ...(e.data ?? {}) } };
   if (steps.length === 0) plan.okReason = attrText ? `${e.okReason}, and it has ${attrText}` : e.okReason;
@@ -148,13 +155,15 @@ export function planTextFile(s: TextFileState, args: TextFileArgs, absent: boole
 export async function applyTextFile(ctx: ModuleContext, plan: Plan<TextFileState, TextDo>): Promise<Applied> {
   const s = plan.current;
   const data: Record<string, unknown> = { ...(plan.data ?? {}) };
+  const withWrite: Partial<Record<'mode' | 'owner' | 'group', string>> = {};
+  for (const { do: d } of plan.steps) if (d.kind === 'with the write') withWrite[d.attr] = d.value;
   for (const step of plan.steps) {
     const d = step.do;
     if (d.kind === 'mkdir') await runSteps(ctx, [{ change: step.change, do: [['mkdir', '-p', '--', d.path]] }]);
     else if (d.kind === 'commands') await runSteps(ctx, [{ change: step.change, do: d.argv }]);
     else if (d.kind === 'put') {
       try {
-        const r = await ctx.conn.put(Buffer.from(d.content, 'latin1'), s.target, { mode: d.mode, owner: d.owner, group: d.group, validate: d.validate, backup: d.backup, becomeUser: ctx.becomeUser });
+        const r = await ctx.conn.put(Buffer.from(d.content, 'latin1'), s.target, { ...withWrite, validate: d.validate, backup: d.backup, becomeUser: ctx.becomeUser });
         if (r.backupPath !== undefined) data['backup_file'] = r.backupPath;
       } catch (e) {
         if (e instanceof PutError) throw new ModuleError(e.message, { rc: e.rc, stderr: e.stderr });
