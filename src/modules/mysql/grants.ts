@@ -90,7 +90,7 @@ export function parseObject(text: string, entry: string): GrantObject {
     const after = rest.slice(dbEnd);
     const second = after.startsWith('.`') ? readName(after, 1) : undefined;
     table = second ? second[0] : after.slice(1).trim();
-    if (dbEnd < 0 || !after.startsWith('.') || (second && second[1] !== after.length) || (!second && table.includes('`'))) {
+    if ((rest.startsWith('`') && !first) || (!first && db.includes('`')) || dbEnd < 0 || !after.startsWith('.') || (second && second[1] !== after.length) || (!second && table.includes('`'))) {
       throw bad(entry, `${JSON.stringify(text.trim())} is not db.table (quote names that hold dots with backticks: \`my.db\`.*)`);
     }
   } else {
