@@ -6,12 +6,13 @@ import { execFileSync } from 'node:child_process';
 import { chmodSync, existsSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { localConnection } from '../../../src/engine/connection/local.js';
-import type { Connection, RunOptions, RunResult } from '../../../src/engine/connection/types.js';
+import type { Connection } from '../../../src/engine/connection/types.js';
 import { ModuleError } from '../../../src/engine/errors.js';
 import { PlannedState } from '../../../src/engine/planned.js';
 import { Secret } from '../../../src/engine/secret.js';
 import { applySteps, CLIENT_SCRIPT, defaultsText, errorText, failure, optionFiles, optionValue, parseRows, pendingReason, runSql, unescapeField } from '../../../src/modules/mysql/client.js';
 import { fakeCtx, removeDir, tempDir } from '../helpers.js';
+import { Recorder } from './recorder.js';
 
 const PASSWORD = `q'u"o;t$e\\x`;
 
@@ -19,31 +20,6 @@ const PASSWORD = `q'u"o;t$e\\x`;
 function readBack(v: string): string {
   const body = v.startsWith('"') && v.endsWith('"') && v.length > 1 ? v.slice(1, -1) : v;
   return body.replace(/\\(.)/g, (_m, c: string) => ({ n: '\n', t: '\t', r: '\r', b: '\b', s: ' ', '"': '"', "'": "'", '\\': '\\' })[c] ?? `\\${c}`);
-}
-
-/** A connection that records script calls and answers from a queue. */
-class Recorder implements Connection {
-  readonly host = 'fake';
-  readonly calls: { script: string; args: readonly string[]; opts: RunOptions }[] = [];
-  constructor(private readonly answers: Partial<RunResult>[]) {}
-  run(): Promise<RunResult> {
-    throw new Error('the client runner uses script(), not run()');
-  }
-  script(script: string, args: readonly string[] = [], opts: RunOptions = {}): Promise<RunResult> {
-    this.calls.push({ script, args, opts });
-    const a = this.answers.shift();
-    if (!a) throw new Error('unexpected script call');
-    return Promise.resolve({ rc: 0, stdout: '', stderr: '', ...a });
-  }
-  put(): Promise<never> {
-    throw new Error('put is not expected');
-  }
-  get(): Promise<never> {
-    throw new Error('get is not expected');
-  }
-  close(): Promise<void> {
-    return Promise.resolve();
-  }
 }
 
 describe('mysql client: the defaults file', () => {
