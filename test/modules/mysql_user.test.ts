@@ -7,6 +7,8 @@ import { MASK, Secret } from '../../src/engine/secret.js';
 import { parsePriv } from '../../src/modules/mysql/grants.js';
 import { mysqlUser, type MysqlUserArgs, parseUserRead, planUser, readFailedAsExpected, readUserSql, type UserDo, type UserState, userSql } from '../../src/modules/mysql_user.js';
 import type { Plan } from '../../src/engine/module.js';
+import { schemaJson } from '../../src/engine/schema/registry.js';
+import { kiln } from '../support/cli.js';
 import { fakeCtx, schemaChecks, summaries } from './helpers.js';
 import { FakeConn } from './fake_conn.js';
 import { Recorder } from './mysql/recorder.js';
@@ -27,6 +29,23 @@ function shown(plan: Plan<UserState, UserDo>): string {
 }
 
 schemaChecks(mysqlUser);
+
+describe('mysql_user, mysql_db: kiln doc', () => {
+  for (const name of ['mysql_user', 'mysql_db']) {
+    it(`kiln doc ${name} documents every argument of the schema, secrets marked`, async () => {
+      const r = await kiln(['doc', name]);
+      assert.equal(r.code, 0, r.stderr);
+      assert.ok(r.stdout.startsWith(`${name}: `));
+      assert.ok(r.stdout.includes(`Also accepted as: community.mysql.${name}`));
+      const props = schemaJson(`modules/${name}.schema.json`)['properties'] as Record<string, { description: string; 'x-secret'?: boolean }>;
+      for (const [k, p] of Object.entries(props)) {
+        assert.ok(r.stdout.includes(`\n${k === 'name' ? '=' : '-'} ${k}${p['x-secret'] ? ' (secret)' : ''}\n        ${p.description}\n`), `${k} is not documented:\n${r.stdout}`);
+      }
+      const alias = await kiln(['doc', `community.mysql.${name}`]);
+      assert.equal(alias.stdout, r.stdout);
+    });
+  }
+});
 
 describe('mysql_user: reading', () => {
   it('reads server, account and password comparison in one batch, SHOW GRANTS last', () => {
