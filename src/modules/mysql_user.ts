@@ -4,7 +4,7 @@
 import type { Module, Plan, Step } from '../engine/module.js';
 import type { FileDiff } from '../engine/result.js';
 import { MASK, Secret } from '../engine/secret.js';
-import { applySteps, errorText, failure, type LoginArgs, loginOf, readSql, type ServerInfo, serverInfo, tagged } from './mysql/client.js';
+import { applySteps, errorText, failure, type LoginArgs, loginOf, readSql, type ServerInfo, serverInfo, tagged, USER_EFFECT } from './mysql/client.js';
 import { diffGrants, type GrantOp, type Grants, grantsSpec, grantsText, grantSql, grantSummary, parsePriv, parseShowGrants, withMariadbNames } from './mysql/grants.js';
 import { sqlAccount, sqlQuote } from './mysql/quote.js';
 
@@ -153,6 +153,8 @@ export function planUser(s: UserState, args: MysqlUserArgs): Plan<UserState, Use
   if (after) data['priv'] = grantsSpec(after);
   const plan: Plan<UserState, UserDo> = { steps, current: s, data };
   if (!steps.length) plan.okReason = ok.join('; ');
+  // Check mode: a later task that logs in as this account waits for it instead of failing.
+  else plan.effects = [{ kind: USER_EFFECT, key: who(s), state: after ? 'present' : 'absent' }];
   const first = steps[0];
   if (first) {
     const diff: FileDiff = {

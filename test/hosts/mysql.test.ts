@@ -269,6 +269,16 @@ describe('hosts: mysql_user and mysql_db on a fresh Debian 12 with MariaDB, thro
     assert.equal(await logsIn(host(), 'app', NEW_PASSWORD), true);
   });
 
+  it('--check: a task that logs in as an account an earlier task would create is pending, not refused', async function () {
+    const before = await snapshot(host());
+    const r = await play('--check as a planned login user', 'login_check.yml', ['--check']);
+    assert.equal(status(r, 'planned admin'), 'changed');
+    assert.deepEqual(r.result(host().name, 'a database, as the planned admin').changes, [
+      { summary: 'create database planned_db', pending: "the login user planned_admin@localhost is planned by task 'planned admin'" },
+    ]);
+    assert.equal(await snapshot(host()), before, 'check mode changed the server');
+  });
+
   it('state: absent drops the user; again is ok', async function () {
     const drop = await play('user drop', 'user.yml', [], userVars({ app_password: NEW_PASSWORD, user_state: 'absent' }));
     assert.deepEqual(drop.result(host().name, 'app user').changes.map((c) => c.summary), ['drop user app@localhost']);

@@ -47,7 +47,7 @@ describe('mysql_db: reading', () => {
 
   it('check mode: no server yet but one planned: every database would be created, pending', async () => {
     const planned = new PlannedState();
-    planned.record({ kind: 'package', name: 'mariadb-server', state: 'present' }, 'install mariadb');
+    planned.record({ kind: 'package', key: 'mariadb-server', state: 'present' }, 'install mariadb');
     const conn = new Recorder([{ rc: 1, stderr: "ERROR 2002 (HY000): Can't connect to local server through socket '/run/mysqld/mysqld.sock' (2)" }]);
     const args: MysqlDbArgs = { name: ['app', 'logs'], encoding: 'utf8mb4' };
     const plan = planDb(await mysqlDb.read(fakeCtx(conn, { planned }), args), args);
@@ -70,6 +70,7 @@ describe('mysql_db: planning', () => {
     assert.deepEqual(plan.steps[0]?.change.diff, { path: 'mysql database app', before: null, after: 'character set: utf8mb4\ncollation: utf8mb4_unicode_ci\n' });
     assert.deepEqual(planDb(state(), { name: 'app' }).steps[0]?.do, { op: 'create', name: 'app' });
     assert.deepEqual(plan.data, { db: 'app', db_list: ['app'] });
+    assert.deepEqual(plan.effects, [{ kind: 'mysql_db', key: 'app', state: 'present' }]);
   });
 
   it('an existing database as asked is ok, saying what it has; what is not asked is not compared', () => {
@@ -107,6 +108,7 @@ describe('mysql_db: planning', () => {
     const dbs = new Map([['app', { charset: 'utf8mb4', collation: 'utf8mb4_general_ci' }]]);
     const plan = planDb(state({ names: ['app', 'gone'], dbs }), { name: ['app', 'gone'], state: 'absent' });
     assert.deepEqual(summaries(plan), ['drop database app']);
+    assert.deepEqual(plan.effects, [{ kind: 'mysql_db', key: 'app', state: 'absent' }]);
     assert.equal(plan.steps[0]?.change.diff?.after, null);
     const none = planDb(state({ names: ['gone'] }), { name: 'gone', state: 'absent' });
     assert.equal(none.okReason, 'database gone does not exist');

@@ -80,7 +80,7 @@ describe('mysql_user: reading', () => {
 
   it('read in check mode: no server yet, but mariadb-server is planned: pending, not a failure', async () => {
     const planned = new PlannedState();
-    planned.record({ kind: 'package', name: 'mariadb-server', state: 'present' }, 'install mariadb');
+    planned.record({ kind: 'package', key: 'mariadb-server', state: 'present' }, 'install mariadb');
     const conn = new FakeConn([{ rc: 127, stderr: 'kiln: no mariadb or mysql client on this host' }]);
     const s = await mysqlUser.read(fakeCtx(conn, { planned }), args());
     assert.equal(s.pending, "mariadb-server is planned for install by task 'install mariadb'");
@@ -94,6 +94,12 @@ describe('mysql_user: reading', () => {
     );
     const absent = planUser(s, args({ state: 'absent' }));
     assert.equal(absent.okReason, "user app@localhost does not exist (no server answers yet: mariadb-server is planned for install by task 'install mariadb')");
+    // A login refused for an account an earlier task would create is pending too.
+    const admin = new PlannedState();
+    admin.record({ kind: 'mysql_user', key: 'kiln_admin@localhost', state: 'present' }, 'admin user');
+    const refused = new FakeConn([{ rc: 1, stderr: "ERROR 1045 (28000): Access denied for user 'kiln_admin'@'localhost' (using password: YES)" }]);
+    const asAdmin = await mysqlUser.read(fakeCtx(refused, { planned: admin }), args({ login_user: 'kiln_admin', login_password: new Secret('x') }));
+    assert.equal(asAdmin.pending, "the login user kiln_admin@localhost is planned by task 'admin user'");
     // Without the plan, the same answer is a failure that says what to do.
     await assert.rejects(mysqlUser.read(fakeCtx(new FakeConn([{ rc: 127, stderr: 'kiln: no mariadb or mysql client on this host' }])), args()), /install the client with the server/);
   });
@@ -104,6 +110,7 @@ describe('mysql_user: planning', () => {
     const plan = planUser(user({ exists: false, plugin: undefined, passwordMatches: undefined, grants: new Map() }), args());
     assert.deepEqual(summaries(plan), ['create user app@localhost with a password', 'grant INSERT, SELECT on app.*']);
     assert.deepEqual(plan.data, { user: 'app', host: 'localhost', state: 'present', password_changed: false, priv: 'app.*:INSERT,SELECT' });
+    assert.deepEqual(plan.effects, [{ kind: 'mysql_user', key: 'app@localhost', state: 'present' }], 'check mode remembers the account for the tasks that log in with it');
     assert.deepEqual(plan.steps[0]?.change.diff, { path: 'mysql user app@localhost', before: null, after: `user: app@localhost\npassword: ${MASK}\nprivileges:\n  app.*: INSERT, SELECT\n` });
     assert.ok(!shown(plan).includes(PASSWORD));
   });
@@ -112,6 +119,7 @@ describe('mysql_user: planning', () => {
     const plan = planUser(user(), args());
     assert.deepEqual(plan.steps, []);
     assert.equal(plan.okReason, 'user app@localhost exists; the password of app@localhost matches; its privileges are as asked (app.*: INSERT, SELECT)');
+    assert.equal(plan.effects, undefined);
   });
 
   it('a new password: changed (masked in the diff); on_create leaves it', () => {
@@ -148,6 +156,7 @@ describe('mysql_user: planning', () => {
     assert.deepEqual(summaries(drop), ['drop user app@localhost']);
     assert.equal(drop.steps[0]?.change.diff?.after, null);
     assert.equal(drop.data?.['state'], 'absent');
+    assert.deepEqual(drop.effects, [{ kind: 'mysql_user', key: 'app@localhost', state: 'absent' }]);
     const gone = planUser(user({ exists: false, grants: new Map() }), args({ state: 'absent' }));
     assert.deepEqual(gone.steps, []);
     assert.equal(gone.okReason, 'user app@localhost does not exist');

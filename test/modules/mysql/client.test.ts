@@ -10,7 +10,7 @@ import type { Connection } from '../../../src/engine/connection/types.js';
 import { ModuleError } from '../../../src/engine/errors.js';
 import { PlannedState } from '../../../src/engine/planned.js';
 import { Secret } from '../../../src/engine/secret.js';
-import { applySteps, CLIENT_SCRIPT, defaultsText, errorText, failure, optionFiles, optionValue, parseRows, pendingReason, runSql, unescapeField } from '../../../src/modules/mysql/client.js';
+import { type Unreachable, applySteps, CLIENT_SCRIPT, defaultsText, errorText, failure, optionFiles, optionValue, parseRows, pendingReason, runSql, unescapeField } from '../../../src/modules/mysql/client.js';
 import { fakeCtx, removeDir, tempDir } from '../helpers.js';
 import { Recorder } from './recorder.js';
 
@@ -58,11 +58,11 @@ describe('mysql client: output and errors', () => {
   });
 
   it('says what to do when no client, no server, or no access', () => {
-    const msg = (stderr: string, rc: number, unreachable?: 'no-client' | 'no-server', login = {}): string => failure('reading user app@localhost', { rc, rows: [], stderr, unreachable }, login).message;
+    const msg = (stderr: string, rc: number, unreachable?: Unreachable, login = {}): string => failure('reading user app@localhost', { rc, rows: [], stderr, unreachable }, login).message;
     assert.match(msg('kiln: no mariadb or mysql client on this host', 127, 'no-client'), /^reading user app@localhost: kiln: no mariadb or mysql client on this host; install the client with the server \(package mariadb-server/);
     assert.match(msg("ERROR 2002 (HY000): Can't connect to local server through socket '/run/mysqld/mysqld.sock' (2)", 1, 'no-server'), /is the server installed and running\? \(package mariadb-server, service mariadb\)$/);
-    assert.match(msg("ERROR 1698 (28000): Access denied for user 'root'@'localhost'", 1), /needs the task to run as root on the host \(become: true\), or give login_user and login_password$/);
-    assert.match(msg("ERROR 1045 (28000): Access denied for user 'admin'@'localhost' (using password: YES)", 1, undefined, { login_user: 'admin' }), /check login_user and login_password$/);
+    assert.match(msg("ERROR 1698 (28000): Access denied for user 'root'@'localhost'", 1, 'no-login'), /needs the task to run as root on the host \(become: true\), or give login_user and login_password$/);
+    assert.match(msg("ERROR 1045 (28000): Access denied for user 'admin'@'localhost' (using password: YES)", 1, 'no-login', { login_user: 'admin' }), /check login_user and login_password$/);
   });
 });
 
@@ -70,16 +70,21 @@ describe('mysql client: check mode', () => {
   it('a server that does not answer is pending when an earlier task plans its package or its start', () => {
     const planned = new PlannedState();
     assert.equal(pendingReason(planned, 'no-client'), undefined);
-    planned.record({ kind: 'package', name: 'nginx', state: 'present' }, 'web');
+    planned.record({ kind: 'package', key: 'nginx', state: 'present' }, 'web');
     assert.equal(pendingReason(planned, 'no-server'), undefined);
-    planned.record({ kind: 'package', name: 'mariadb-server', state: 'present' }, 'install the database');
+    planned.record({ kind: 'package', key: 'mariadb-server', state: 'present' }, 'install the database');
     assert.equal(pendingReason(planned, 'no-client'), "mariadb-server is planned for install by task 'install the database'");
     const started = new PlannedState();
-    started.record({ kind: 'service', name: 'mariadb', state: 'started' }, 'start it');
+    started.record({ kind: 'service', key: 'mariadb', state: 'started' }, 'start it');
     assert.equal(pendingReason(started, 'no-server'), "service mariadb is planned to start by task 'start it'");
     assert.equal(pendingReason(started, 'no-client'), undefined, 'starting a service brings no client');
+    const login = new PlannedState();
+    assert.equal(pendingReason(login, 'no-login', { login_user: 'kiln_admin' }), undefined);
+    login.record({ kind: 'mysql_user', key: 'kiln_admin@localhost', state: 'present' }, 'admin user');
+    assert.equal(pendingReason(login, 'no-login', { login_user: 'kiln_admin' }), "the login user kiln_admin@localhost is planned by task 'admin user'");
+    assert.equal(pendingReason(login, 'no-login'), undefined, 'root is not the planned account');
     const client = new PlannedState();
-    client.record({ kind: 'package', name: 'default-mysql-client', state: 'present' }, 'client');
+    client.record({ kind: 'package', key: 'default-mysql-client', state: 'present' }, 'client');
     assert.match(pendingReason(client, 'no-client') ?? '', /^default-mysql-client is planned/);
   });
 });
