@@ -55,6 +55,8 @@ describe('mysql_user: reading', () => {
     assert.equal(lines[1], `SELECT 'user', plugin, IF(plugin IN ('mysql_native_password', '') AND authentication_string = CONCAT('*', UPPER(SHA1(UNHEX(SHA1('q\\'u"o;t$e\\\\x'))))), 'same', 'differs') FROM mysql.user WHERE User = 'o\\'k' AND Host = '%';`);
     assert.equal(lines.at(-1), "SHOW GRANTS FOR 'o\\'k'@'%';");
     assert.equal(readUserSql('app', 'localhost', undefined).split('\n')[1], "SELECT 'user', plugin, '' FROM mysql.user WHERE User = 'app' AND Host = 'localhost';");
+    // An empty password has no hash: the server stores ''.
+    assert.match(readUserSql('app', 'localhost', new Secret('')).split('\n')[1] ?? '', /AND authentication_string = '', 'same', 'differs'\)/);
   });
 
   it('parses an existing account with its grants, and a missing one (SHOW GRANTS failing with 1141 is expected)', () => {

@@ -209,9 +209,11 @@ export function showAccount(name: string, host: string): string {
 export function parseShowGrants(lines: readonly string[], name: string, host: string): Grants {
   const g: Grants = new Map();
   const to = ` TO ${showAccount(name, host)}`;
+  // Host names compare without case (servers may print them lowered).
+  const toRe = new RegExp(to.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'), 'gi');
   for (const line of lines) {
     if (!line.startsWith('GRANT ')) continue;
-    const at = line.lastIndexOf(to);
+    const at = [...line.matchAll(toRe)].at(-1)?.index ?? -1;
     if (at < 0) continue;
     const head = line.slice('GRANT '.length, at);
     const tail = line.slice(at + to.length).replace(/'(?:[^'\\]|\\.|'')*'/g, "''");

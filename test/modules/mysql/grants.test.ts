@@ -87,6 +87,10 @@ describe('mysql grants: SHOW GRANTS', () => {
     assert.deepEqual(lines(g), ['a`b.*: SELECT']);
   });
 
+  it('host names compare without case, as servers may print them lowered', () => {
+    assert.deepEqual(lines(parseShowGrants(['GRANT SELECT ON `app`.* TO `app`@`web.example`'], 'app', 'Web.Example')), ['app.*: SELECT']);
+  });
+
   it('the grant option in a quoted auth string does not count', () => {
     const g = parseShowGrants(["GRANT SELECT ON `app`.* TO `app`@`%` IDENTIFIED VIA pam USING 'WITH GRANT OPTION'"], 'app', '%');
     assert.deepEqual(lines(g), ['app.*: SELECT']);
