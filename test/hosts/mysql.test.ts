@@ -389,11 +389,15 @@ done`,
     // kiln names the file as given, relative to where it runs.
     assert.ok(out.includes(`${rel}:10:15: task "misspelt privilege": mysql_user.priv has the wrong form (got "app.*:SELEKT")`), out);
     assert.ok(out.includes(`${rel}:14:15: task "host with a space": mysql_user.host has the wrong form (got "web server")`), out);
-    // kiln play stops at the same place: the host is not contacted, so nothing is created.
+    // kiln play stops at the same place, before any connection: with an inventory whose host no
+    // one answers for, a play that tried would report it unreachable (exit 4).
     assert.ok(k);
-    const p = await kiln(['play', file, '-i', k.inventory], { env: { HOME: k.dir } });
+    const nowhere = join(k.dir, 'nowhere.ini');
+    await writeFile(nowhere, '[test_hosts]\nmysql kiln_host=127.0.0.1 kiln_port=1\n');
+    const p = await kiln(['play', file, '-i', nowhere], { env: { HOME: k.dir } });
     assert.equal(p.code, 3, p.stdout + p.stderr);
-    assert.match(p.stdout + p.stderr, /nothing was run/);
+    assert.ok((p.stdout + p.stderr).includes(`${rel}:10:15: task "misspelt privilege"`), p.stdout + p.stderr);
+    assert.doesNotMatch(p.stdout + p.stderr, /PLAY \[|unreachable/);
     assert.equal(await sql(host(), "SELECT COUNT(*) FROM mysql.user WHERE User = 'app';"), '0\n');
   });
 
