@@ -133,6 +133,7 @@ export function planDb(s: DbState, args: MysqlDbArgs): Plan<DbState, DbDo> {
   }
   const plan: Plan<DbState, DbDo> = { steps, current: s, data: { db: s.names.join(','), db_list: s.names } };
   if (!steps.length) plan.okReason = ok.join('; ');
+  else plan.effects = steps.map((st) => ({ kind: 'mysql_db', key: st.do.name, state: st.do.op === 'drop' ? 'absent' : 'present' }));
   return plan;
 }
 

@@ -4,8 +4,8 @@
 import type { Module, Plan, Step } from '../engine/module.js';
 import type { FileDiff } from '../engine/result.js';
 import { MASK, Secret } from '../engine/secret.js';
-import { applySteps, errorText, failure, type LoginArgs, loginOf, readSql, type ServerInfo, serverInfo, tagged } from './mysql/client.js';
-import { diffGrants, type GrantOp, type Grants, grantsSpec, grantsText, grantSql, grantSummary, parsePriv, parseShowGrants, withMariadbNames } from './mysql/grants.js';
+import { applySteps, errorText, failure, type LoginArgs, loginOf, readSql, type ServerInfo, serverInfo, tagged, USER_EFFECT } from './mysql/client.js';
+import { diffGrants, type GrantOp, type Grants, grantsSpec, objectKey, grantsText, grantSql, grantSummary, parsePriv, parseShowGrants, withMariadbNames } from './mysql/grants.js';
 import { sqlAccount, sqlQuote } from './mysql/quote.js';
 
 /** mysql_user's arguments, as the schema allows them. */
@@ -54,7 +54,9 @@ const nativeHash = (literal: string): string => `CONCAT('*', UPPER(SHA1(UNHEX(SH
 /** The read: the server, the account and the password comparison, then SHOW GRANTS last (it fails when there is no account). */
 export function readUserSql(name: string, host: string, password: Secret | undefined): string {
   const where = `User = ${sqlQuote(name, 'string')} AND Host = ${sqlQuote(host, 'string')}`;
-  const same = password === undefined ? "''" : `IF(plugin IN ('mysql_native_password', '') AND authentication_string = ${nativeHash(sqlQuote(password.reveal(), 'string'))}, 'same', 'differs')`;
+  // An empty password is stored as '' (no hash), as PASSWORD('') returns.
+  const stored = password === undefined ? '' : password.reveal() === '' ? "''" : nativeHash(sqlQuote(password.reveal(), 'string'));
+  const same = password === undefined ? "''" : `IF(plugin IN ('mysql_native_password', '') AND authentication_string = ${stored}, 'same', 'differs')`;
   return [`SELECT 'server', VERSION();`, `SELECT 'user', plugin, ${same} FROM mysql.user WHERE ${where};`, `SELECT 'grants';`, `SHOW GRANTS FOR ${sqlAccount(name, host)};`, ''].join('\n');
 }
 
@@ -87,7 +89,7 @@ export function parseUserRead(name: string, host: string, rows: string[][]): Use
 function grantsAfter(before: Grants, ops: readonly GrantOp[]): Grants {
   const g: Grants = new Map([...before].map(([k, v]) => [k, { object: v.object, privs: new Set(v.privs), grantOption: v.grantOption }]));
   for (const op of ops) {
-    const key = `${op.object.kind ? `${op.object.kind} ` : ''}${op.object.db}.${op.object.table}`;
+    const key = objectKey(op.object);
     const cur = g.get(key) ?? { object: op.object, privs: new Set<string>(), grantOption: false };
     if (op.op === 'revoke') {
       if (op.grantOption) cur.grantOption = false;
@@ -153,6 +155,8 @@ export function planUser(s: UserState, args: MysqlUserArgs): Plan<UserState, Use
   if (after) data['priv'] = grantsSpec(after);
   const plan: Plan<UserState, UserDo> = { steps, current: s, data };
   if (!steps.length) plan.okReason = ok.join('; ');
+  // Check mode: a later task that logs in as this account waits for it instead of failing.
+  else plan.effects = [{ kind: USER_EFFECT, key: who(s), state: after ? 'present' : 'absent' }];
   const first = steps[0];
   if (first) {
     const diff: FileDiff = {

@@ -238,6 +238,8 @@ function joinKey(prefix: string | undefined, steps: readonly string[]): string {
 /** Everything known about one failing path: its value, its name for humans, where it stands. */
 class Ctx {
   private readonly value: unknown;
+  /** An invalid secret argument (x-secret) is still a secret: neither its value nor a fix quoting it is shown. */
+  private readonly secret: boolean;
   private readonly key: string;
 
   constructor(
@@ -248,6 +250,7 @@ class Ctx {
     private readonly siblings: ErrorObject[],
   ) {
     this.value = valueAt(root, steps);
+    this.secret = siblings.some((e) => (e.parentSchema as Raw | undefined)?.['x-secret'] === true);
     this.key = this.keyOf([]) || where.self || opts.keyPrefix || '(top level)';
   }
 
@@ -322,7 +325,7 @@ class Ctx {
           loc: this.loc('value'),
           key,
           value: this.shown(),
-          fix: fixHint ?? (this.where.self && all === 'object' ? selfFix(this.where.self) : typeFix(all, value)),
+          fix: fixHint ?? (this.where.self && all === 'object' ? selfFix(this.where.self) : typeFix(all, this.secret ? MASK : value)),
         });
       }
       case 'pattern': {
@@ -362,8 +365,7 @@ class Ctx {
   }
 
   private shown(): string {
-    // A secret argument (x-secret) that is invalid is still a secret: never echo it.
-    if (this.siblings.some((e) => (e.parentSchema as Raw | undefined)?.['x-secret'] === true)) return MASK;
+    if (this.secret) return MASK;
     return showWritten(this.root, this.steps, this.value);
   }
 

@@ -5,6 +5,7 @@ import { ModuleError } from '../../engine/errors.js';
 import type { Applied, ModuleContext, Step } from '../../engine/module.js';
 import type { PlannedState } from '../../engine/planned.js';
 import { reveal, scrub, type Secret } from '../../engine/secret.js';
+import { plannedInstalls } from '../package/planned.js';
 
 /** How to log in: the arguments mysql_user and mysql_db share (schemas say what each means). */
 export interface LoginArgs {
@@ -77,8 +78,8 @@ export function optionFiles(login: LoginArgs): string[] {
   return login.config_file === undefined ? DEFAULT_OPTION_FILES : [login.config_file];
 }
 
-/** Why the client could not talk to a server at all (as opposed to an SQL error). */
-export type Unreachable = 'no-client' | 'no-server';
+/** Why the client could not talk to a server at all (as opposed to an SQL error): no client, no server, or the login refused. */
+export type Unreachable = 'no-client' | 'no-server' | 'no-login';
 
 export interface SqlResult {
   rc: number;
@@ -104,6 +105,8 @@ export function parseRows(stdout: string): string[][] {
 
 // The client's own connection failures (CR_CONNECTION_ERROR, CR_CONN_HOST_ERROR, CR_UNKNOWN_HOST).
 const NO_SERVER = /^ERROR (2002|2003|2005) /m;
+// Access denied: a wrong password (1045), or a socket login whose system user does not match (1698).
+const NO_LOGIN = /^ERROR (1045|1698) /m;
 
 /** The error lines of the client's output, without the lines that only warn. */
 export function errorText(stderr: string): string {
@@ -127,6 +130,7 @@ export async function runSql(ctx: ModuleContext, login: LoginArgs, sql: string, 
   const out: SqlResult = { rc: r.rc, rows: parseRows(maskAll(r.stdout, all)), stderr };
   if (r.rc === 127 && /no mariadb or mysql client/.test(stderr)) out.unreachable = 'no-client';
   else if (r.rc !== 0 && NO_SERVER.test(stderr)) out.unreachable = 'no-server';
+  else if (r.rc !== 0 && NO_LOGIN.test(stderr)) out.unreachable = 'no-login';
   return out;
 }
 
@@ -145,7 +149,7 @@ export function failure(what: string, r: SqlResult, login: LoginArgs): ModuleErr
   let fix = '';
   if (r.unreachable === 'no-client') fix = '; install the client with the server (package mariadb-server, or mariadb-client for a remote server)';
   else if (r.unreachable === 'no-server') fix = `; is the server installed and running${login.login_host ? ` on ${login.login_host}` : ''}? (package mariadb-server, service mariadb)`;
-  else if (/^ERROR (1045|1698) /m.test(said)) {
+  else if (r.unreachable === 'no-login') {
     fix = login.login_user
       ? '; check login_user and login_password'
       : '; kiln logs in as root over the Unix socket by default, which needs the task to run as root on the host (become: true), or give login_user and login_password';
@@ -157,16 +161,25 @@ export function failure(what: string, r: SqlResult, login: LoginArgs): ModuleErr
 const SERVER_PACKAGES = /^(mariadb|mysql|default-mysql|percona-server)-(server|client)(-core)?(-[0-9.]+)?$/;
 const SERVER_SERVICES = ['mariadb', 'mysql', 'mysqld'];
 
+/** What mysql_user plans, for later tasks in check mode: key name@host. */
+export const USER_EFFECT = 'mysql_user';
+
 /**
  * Check mode: why a server that does not answer yet is expected to, because an earlier task
- * plans to install or start it; undefined when nothing planned explains it.
+ * plans to install or start it, or to create (or change) the account this task logs in with;
+ * undefined when nothing planned explains it.
  */
-export function pendingReason(planned: PlannedState, why: Unreachable): string | undefined {
-  const pkg = planned.plannedInstalls().find((p) => SERVER_PACKAGES.test(p.name));
+export function pendingReason(planned: PlannedState, why: Unreachable, login: LoginArgs = {}): string | undefined {
+  if (why === 'no-login') {
+    const user = login.login_user ?? (login.config_file === undefined ? 'root' : undefined);
+    const account = user === undefined ? undefined : planned.list(USER_EFFECT).find((u) => u.key.startsWith(`${user}@`) && u.state === 'present');
+    return account ? `the login user ${account.key} is planned by task '${account.task}'` : undefined;
+  }
+  const pkg = plannedInstalls(planned).find((p) => SERVER_PACKAGES.test(p.name));
   if (pkg) return `${pkg.name} is planned for install by task '${pkg.task}'`;
   if (why === 'no-server') {
     for (const name of SERVER_SERVICES) {
-      const svc = planned.service(name);
+      const svc = planned.get('service', name);
       if (svc?.state === 'started') return `service ${name} is planned to start by task '${svc.task}'`;
     }
   }
@@ -190,7 +203,7 @@ export function serverInfo(version: string): ServerInfo {
 export async function readSql(ctx: ModuleContext, login: LoginArgs, sql: string, what: string, secrets: readonly string[] = []): Promise<{ r: SqlResult; pending?: undefined } | { r?: undefined; pending: string }> {
   const r = await runSql(ctx, login, sql, secrets);
   if (r.unreachable) {
-    const pending = pendingReason(ctx.planned, r.unreachable);
+    const pending = pendingReason(ctx.planned, r.unreachable, login);
     if (pending) return { pending };
     throw failure(what, r, login);
   }

@@ -90,7 +90,7 @@ export function parseObject(text: string, entry: string): GrantObject {
     const after = rest.slice(dbEnd);
     const second = after.startsWith('.`') ? readName(after, 1) : undefined;
     table = second ? second[0] : after.slice(1).trim();
-    if (dbEnd < 0 || !after.startsWith('.') || (second && second[1] !== after.length) || (!second && table.includes('`'))) {
+    if ((rest.startsWith('`') && !first) || (!first && db.includes('`')) || dbEnd < 0 || !after.startsWith('.') || (second && second[1] !== after.length) || (!second && table.includes('`'))) {
       throw bad(entry, `${JSON.stringify(text.trim())} is not db.table (quote names that hold dots with backticks: \`my.db\`.*)`);
     }
   } else {
@@ -209,9 +209,11 @@ export function showAccount(name: string, host: string): string {
 export function parseShowGrants(lines: readonly string[], name: string, host: string): Grants {
   const g: Grants = new Map();
   const to = ` TO ${showAccount(name, host)}`;
+  // Host names compare without case (servers may print them lowered).
+  const toRe = new RegExp(to.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'), 'gi');
   for (const line of lines) {
     if (!line.startsWith('GRANT ')) continue;
-    const at = line.lastIndexOf(to);
+    const at = [...line.matchAll(toRe)].at(-1)?.index ?? -1;
     if (at < 0) continue;
     const head = line.slice('GRANT '.length, at);
     const tail = line.slice(at + to.length).replace(/'(?:[^'\\]|\\.|'')*'/g, "''");

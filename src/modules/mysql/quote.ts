@@ -21,7 +21,7 @@ const STRING_ESCAPES: Readonly<Record<string, string>> = {
  * an account, the database of a GRANT), and there they mean what the user wrote.
  */
 export function sqlQuote(value: string, kind: SqlKind): string {
-  if (kind === 'string') return `'${value.replace(/[\\'\0\n\r\x1a]/g, (c) => STRING_ESCAPES[c] as string)}'`;
+  if (kind === 'string') return `'${[...value].map((c) => STRING_ESCAPES[c] ?? c).join('')}'`;
   if (value.includes('\0')) throw new ModuleError(`${JSON.stringify(value)} cannot be an SQL name: it holds a NUL character`);
   return `\`${value.replace(/`/g, '``')}\``;
 }
