@@ -1,18 +1,19 @@
 // `npm run build`, after tsc: precompile the schemas' validators and bundle the CLI with its
 // dependencies, so that start-up reads a few files instead of ~200 (bench/RESULTS.md, item 3).
-// dist/ ends up holding only cli/ (main.cjs, the bin, the bundles and their code cache) and validators/.
+// dist/ ends up holding only cli/ (main.cjs, the bin, the bundles and their code cache), validators/
+// and schemas/ (the composed schemas, for editors).
 import { spawnSync } from 'node:child_process';
-import { readdirSync, renameSync, rmSync } from 'node:fs';
-import { join } from 'node:path';
+import { mkdirSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { build } from 'esbuild';
 import { makeAscii } from './ascii.js';
 import { bundleCli, WARM } from './bundle.js';
 import { packagePath } from '../engine/paths.js';
 import { writePrecompiled } from '../engine/schema/precompile.js';
-import { precompiledDir } from '../engine/schema/registry.js';
+import { precompiledDir, readJson, schemaFiles } from '../engine/schema/registry.js';
 
 const DIST = packagePath('dist');
-const KEEP = new Set(['cli', 'validators']);
+const KEEP = new Set(['cli', 'validators', 'schemas']);
 
 /** Make each precompiled validator self-contained (ajv's runtime helpers inlined): one file to read. */
 async function bundleValidators(files: string[]): Promise<void> {
@@ -31,7 +32,20 @@ function warmCodeCache(dir: string, bundles: string[]): void {
   if (r.status !== 0) process.stderr.write(`kiln: warning: no code cache, start-up will be slower: the warm-up run failed (exit ${String(r.status ?? r.signal)}):\n${r.stdout}${r.stderr}\n`);
 }
 
+/**
+ * The schemas as kiln reads them, for editors: the playbook schema with every module's keys (which
+ * schemas/playbook.schema.json leaves to the module schemas), beside the others so relative $refs hold.
+ */
+function writeEditorSchemas(dir: string): void {
+  rmSync(dir, { recursive: true, force: true });
+  for (const rel of schemaFiles()) {
+    mkdirSync(dirname(join(dir, rel)), { recursive: true });
+    writeFileSync(join(dir, rel), `${JSON.stringify(readJson(rel), null, 2)}\n`);
+  }
+}
+
 async function main(): Promise<void> {
+  writeEditorSchemas(join(DIST, 'schemas'));
   rmSync(precompiledDir(), { recursive: true, force: true });
   const validators = writePrecompiled();
   await bundleValidators(validators);

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { EXIT } from '../engine/exit_codes.js';
 import { UsageError } from '../engine/errors.js';
 
-const SCHEMA = (name: string): string => `# yaml-language-server: $schema=../../../schemas/${name}.schema.json\n`;
+const SCHEMA = (name: string): string => `# yaml-language-server: $schema=../../../dist/schemas/${name}.schema.json\n`;
 
 function files(name: string): Record<string, string> {
   return {

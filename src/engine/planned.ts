@@ -1,33 +1,50 @@
 // Check mode's memory of what earlier tasks would have done, so later tasks plan truthfully.
+// A module declares its effects as data (kind, key, state) and reads back what it needs; the
+// engine knows no kind but paths, whose keys nest (a planned directory holds what lies below it).
 
-export type Effect =
-  | { kind: 'path'; path: string; type: 'file' | 'directory' | 'link' | 'absent' }
-  | { kind: 'package'; name: string; state: 'present' | 'absent' }
-  | { kind: 'service'; name: string; state: 'started' | 'stopped' };
+/** What applying a plan leaves behind: `package nginx present`, `path /srv/app directory`, `mysql_db app present`. */
+export interface Effect {
+  /** The family of things: 'path', 'package', 'service', or a module's own ('mysql_db', 'dns_record'…). */
+  readonly kind: string;
+  /** Which one: a path, a package name, a database name. */
+  readonly key: string;
+  /** What it would be: 'directory', 'file', 'link', 'absent' for paths; 'present', 'started'… for others. */
+  readonly state: string;
+}
 
-export interface PlannedBy {
-  /** The task that planned it, by name. */
-  task: string;
+/** What an earlier task planned for one thing, and that task's name. */
+export interface Planned {
+  readonly state: string;
+  readonly task: string;
 }
 
 export class PlannedState {
-  private readonly paths = new Map<string, { type: string; task: string }>();
-  private readonly packages = new Map<string, { state: string; task: string }>();
-  private readonly services = new Map<string, { state: string; task: string }>();
+  private readonly kinds = new Map<string, Map<string, Planned>>();
 
   record(effect: Effect, task: string): void {
-    if (effect.kind === 'path') {
-      this.paths.set(trim(effect.path), { type: effect.type, task });
-      if (effect.type === 'absent') {
-        for (const p of [...this.paths.keys()]) if (p.startsWith(`${trim(effect.path)}/`)) this.paths.delete(p);
-      }
-    } else if (effect.kind === 'package') this.packages.set(effect.name, { state: effect.state, task });
-    else this.services.set(effect.name, { state: effect.state, task });
+    const key = effect.kind === 'path' ? trim(effect.key) : effect.key;
+    const of = this.of(effect.kind);
+    // Re-inserted, so that a later plan counts as the latest.
+    of.delete(key);
+    of.set(key, { state: effect.state, task });
+    if (effect.kind === 'path' && effect.state === 'absent') {
+      for (const p of [...of.keys()]) if (p.startsWith(`${key}/`)) of.delete(p);
+    }
+  }
+
+  /** What an earlier task planned for this thing, if anything. */
+  get(kind: string, key: string): Planned | undefined {
+    return this.kinds.get(kind)?.get(kind === 'path' ? trim(key) : key);
+  }
+
+  /** Everything planned of one kind, in plan order. */
+  list(kind: string): { key: string; state: string; task: string }[] {
+    return [...(this.kinds.get(kind) ?? [])].map(([key, v]) => ({ key, ...v }));
   }
 
   /** What an earlier task planned for this exact path, if anything. */
-  path(path: string): { type: string; task: string } | undefined {
-    return this.paths.get(trim(path));
+  path(path: string): Planned | undefined {
+    return this.get('path', path);
   }
 
   /**
@@ -36,27 +53,22 @@ export class PlannedState {
    */
   directoryPlanned(dir: string): string | undefined {
     const d = trim(dir);
-    const own = this.paths.get(d);
-    if (own) return own.type === 'directory' ? own.task : undefined;
-    for (const [p, v] of this.paths) if (v.type === 'directory' && p.startsWith(`${d}/`)) return v.task;
+    const paths = this.kinds.get('path');
+    const own = paths?.get(d);
+    if (own) return own.state === 'directory' ? own.task : undefined;
+    for (const [p, v] of paths ?? []) if (v.state === 'directory' && p.startsWith(`${d}/`)) return v.task;
     return undefined;
   }
 
-  package(name: string): { state: string; task: string } | undefined {
-    return this.packages.get(name);
-  }
-
-  /** Every package planned for install, in plan order (a service may come from any of them). */
-  plannedInstalls(): { name: string; task: string }[] {
-    return [...this.packages].filter(([, v]) => v.state === 'present').map(([name, v]) => ({ name, task: v.task }));
-  }
-
-  service(name: string): { state: string; task: string } | undefined {
-    return this.services.get(name);
-  }
-
   get empty(): boolean {
-    return this.paths.size + this.packages.size + this.services.size === 0;
+    for (const of of this.kinds.values()) if (of.size) return false;
+    return true;
+  }
+
+  private of(kind: string): Map<string, Planned> {
+    let of = this.kinds.get(kind);
+    if (!of) this.kinds.set(kind, (of = new Map()));
+    return of;
   }
 }
 

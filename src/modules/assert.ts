@@ -18,8 +18,6 @@ interface AssertState {
 
 export const assert: Module<AssertArgs, AssertState> = {
   name: 'assert',
-  aliases: ['ansible.builtin.assert'],
-  local: true,
   read(ctx, args) {
     const list = Array.isArray(args.that) ? args.that : [args.that];
     for (const c of list) {
@@ -32,7 +30,9 @@ export const assert: Module<AssertArgs, AssertState> = {
     if (current.failed !== undefined) {
       throw new ModuleError(args.fail_msg ?? args.msg ?? `Assertion failed: ${current.failed}`);
     }
-    return { changes: [], okReason: args.success_msg ?? 'All assertions passed', data: { evaluated_to: true }, current };
+    return { steps: [], okReason: args.success_msg ?? 'All assertions passed', data: { evaluated_to: true }, current };
   },
   apply: () => Promise.resolve({}),
 };
+
+export default assert;

@@ -36,7 +36,6 @@ export interface CommandState {
 /** What makes a command-like module: its name and how it builds argv. */
 export interface CommandSpec<A> {
   name: string;
-  aliases: readonly string[];
   /** Pure: the argv to run. Throws ModuleError for an unusable command. */
   argv(args: A): string[];
   /** The command as a human reads it in a change summary. */
@@ -82,11 +81,16 @@ function skipReason(cur: CommandState): string | undefined {
 }
 
 /** A command-like module: plan is pure, read stats creates/removes (one round trip, none without them). */
-export function defineCommand<A extends CommandOptions>(spec: CommandSpec<A>): Module<A, CommandState> {
+/** What a command step runs. */
+export interface CommandDo {
+  argv: string[];
+  cwd?: string;
+  stdin?: string;
+}
+
+export function defineCommand<A extends CommandOptions>(spec: CommandSpec<A>): Module<A, CommandState, CommandDo> {
   return {
     name: spec.name,
-    aliases: spec.aliases,
-    freeForm: 'cmd',
 
     query: commandQuery,
 
@@ -101,21 +105,25 @@ export function defineCommand<A extends CommandOptions>(spec: CommandSpec<A>): M
       return state;
     },
 
-    plan(current, args): Plan<CommandState> {
+    plan(current, args): Plan<CommandState, CommandDo> {
       const argv = spec.argv(args);
       const skip = skipReason(current);
       if (skip !== undefined) {
         const stdout = `skipped, since ${skip}`;
-        return { changes: [], okReason: skip, current, data: { cmd: argv, rc: 0, stdout, stderr: '', stdout_lines: [stdout], stderr_lines: [] } };
+        return { steps: [], okReason: skip, current, data: { cmd: argv, rc: 0, stdout, stderr: '', stdout_lines: [stdout], stderr_lines: [] } };
       }
-      return { changes: [{ summary: `run ${oneLine(spec.display(args, argv))}` }], unpredictable: UNPREDICTABLE, current, data: { cmd: argv } };
+      const run: CommandDo = { argv };
+      if (args.chdir !== undefined) run.cwd = args.chdir;
+      if (args.stdin !== undefined) run.stdin = args.stdin_add_newline === false ? args.stdin : `${args.stdin}\n`;
+      return { steps: [{ change: { summary: `run ${oneLine(spec.display(args, argv))}` }, do: run }], unpredictable: UNPREDICTABLE, current, data: { cmd: argv } };
     },
 
     /** Runs the command once. A non-zero rc fails the task; whatever the command did stays done. */
-    async apply(ctx, args): Promise<Applied> {
-      const argv = spec.argv(args);
-      const stdin = args.stdin === undefined ? undefined : args.stdin_add_newline === false ? args.stdin : `${args.stdin}\n`;
-      const r = await ctx.conn.run(argv, { cwd: args.chdir, stdin, becomeUser: ctx.becomeUser });
+    async apply(ctx, args, plan): Promise<Applied> {
+      const step = plan.steps[0];
+      if (!step) return {};
+      const { argv, cwd, stdin } = step.do;
+      const r = await ctx.conn.run(argv, { cwd, stdin, becomeUser: ctx.becomeUser });
       const strip = args.strip_empty_ends !== false;
       const stdout = stripEnds(r.stdout, strip);
       const stderr = stripEnds(r.stderr, strip);
@@ -146,7 +154,8 @@ function commandArgv(args: CommandArgs): string[] {
 /** The command module. */
 export const command = defineCommand<CommandArgs>({
   name: 'command',
-  aliases: ['ansible.builtin.command'],
   argv: commandArgv,
   display: (_args, argv) => join(argv),
 });
+
+export default command;

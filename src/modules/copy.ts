@@ -5,13 +5,13 @@ import { readFileSync, statSync } from 'node:fs';
 import { posix } from 'node:path';
 import { split } from 'shlex';
 import { ModuleError } from '../engine/errors.js';
-import type { Applied, Module, ModuleContext, Plan } from '../engine/module.js';
+import type { Applied, Module, ModuleContext, Plan, Step as EngineStep } from '../engine/module.js';
 import type { Effect } from '../engine/planned.js';
 import type { Change, FileDiff } from '../engine/result.js';
 import { reveal, type Secret } from '../engine/secret.js';
 import { PutError } from '../engine/connection/shell_connection.js';
 import { modeText, type PathQuery, type PathState, readPaths, withPlanned, withPlannedParent } from './facts/path.js';
-import { article, attributeSteps, checkMode, defaultMode, describeAttrs, isDirectory, requireDirectory, resolveMode, runSteps, type Step } from './file.js';
+import { article, attributeSteps, checkMode, defaultMode, describeAttrs, isDirectory, requireDirectory, resolveMode, runSteps } from './file/attrs.js';
 
 /** The options copy and template share. */
 export interface CopyOptions {
@@ -110,12 +110,20 @@ async function readBefore(ctx: ModuleContext, s: CopyState, opts: CopyOptions): 
   return isBinary(old) ? { before: '', binary: true } : { before: old.toString('utf8'), binary: false };
 }
 
+/**
+ * What a copy step does: write the content (conn.put: temp file, validate, rename), run attribute
+ * commands, or set an attribute on the written file: the write sets it on the temp file, so the
+ * new content never shows with the wrong mode or owner.
+ */
+export type CopyDo =
+  | { kind: 'put'; validate?: string[]; backup: boolean }
+  | { kind: 'commands'; argv: string[][] }
+  | { kind: 'with the write'; attr: 'mode' | 'owner' | 'group'; value: string };
+
+const ATTRIBUTE_OF: Readonly<Record<string, 'mode' | 'owner' | 'group'>> = { chmod: 'mode', chown: 'owner', chgrp: 'group' };
+
 interface CopyDecision {
-  /** Content changes: one put. Otherwise only attribute commands. */
-  write: boolean;
-  steps: Step[];
-  putMode?: string;
-  validate?: string[];
+  steps: EngineStep<CopyDo>[];
   okReason: string;
   effects: Effect[];
   data: Record<string, unknown>;
@@ -142,7 +150,7 @@ function decideCopy(s: CopyState, opts: CopyOptions): CopyDecision {
   const attrs = { mode: opts.mode, owner: opts.owner, group: opts.group };
   const force = opts.force !== false;
   const effects: Effect[] = [];
-  const changes: Step[] = [];
+  const changes: EngineStep<CopyDo>[] = [];
   let write = false;
   let reason = `${dest} already has this content`;
   const diff = (before: string | null): FileDiff | undefined =>
@@ -155,73 +163,78 @@ function decideCopy(s: CopyState, opts: CopyOptions): CopyDecision {
     return c;
   };
 
+  const wanted = opts.mode !== undefined ? resolveMode(opts.mode, known(f)?.mode ?? defaultMode(false, s.umask), false) : undefined;
+  const put: CopyDo = { kind: 'put', backup: opts.backup === true };
+  if (validate) put.validate = validate;
   if (!f.exists) {
     requireDirectory(s.parent, 'destination directory');
     write = true;
-    changes.push({ change: change(`create ${dest}`, null, f.pending ?? s.parent.pending), argv: [] });
+    changes.push({ change: change(`create ${dest}`, null, f.pending ?? s.parent.pending), do: put });
   } else if (f.type === 'directory') {
     throw new ModuleError(`dest ${dest} is a directory; remove it or choose another path`);
   } else if (!force) {
     reason = `${dest} exists and force is false, so its content is left as it is`;
   } else if (f.type !== 'file') {
     write = true;
-    changes.push({ change: change(`replace ${article(f.type).replace(/^an? /, '')} ${dest} with a file`, s.diff?.before ?? null, f.pending), argv: [] });
+    changes.push({ change: change(`replace ${article(f.type).replace(/^an? /, '')} ${dest} with a file`, s.diff?.before ?? null, f.pending), do: put });
   } else if (f.sha256 !== s.sha256) {
     write = true;
-    changes.push({ change: change(`update content of ${dest}`, s.diff?.before ?? '', f.pending), argv: [] });
+    changes.push({ change: change(`update content of ${dest}`, s.diff?.before ?? '', f.pending), do: put });
   }
 
-  // Attributes of the file as it is now; a replaced link or a planned file tells us nothing.
-  const known = f.exists && f.type === 'file' && f.mode !== undefined ? f : undefined;
+  const now = known(f);
   const pending = f.pending ?? (f.exists ? undefined : s.parent.pending);
-  const attrSteps = attributeSteps(dest, known, attrs, { isDir: false, umask: s.umask, pending });
-  // put sets mode/owner/group on the temporary file, so a write needs no separate commands.
-  for (const st of attrSteps) changes.push(write ? { change: st.change, argv: [] } : st);
-  if (write) effects.push({ kind: 'path', path: dest, type: 'file' });
+  const attrSteps = attributeSteps(dest, now, attrs, { isDir: false, umask: s.umask, pending });
+  // A write sets mode/owner/group on the temporary file, so it needs no separate commands.
+  for (const st of attrSteps) {
+    const attr = ATTRIBUTE_OF[st.do[0]?.[0] ?? ''];
+    if (!write || !attr) changes.push({ change: st.change, do: { kind: 'commands', argv: st.do } });
+    else changes.push({ change: st.change, do: { kind: 'with the write', attr, value: attr === 'mode' ? modeText(wanted ?? 0) : String(attr === 'owner' ? opts.owner : opts.group) } });
+  }
+  if (write) effects.push({ kind: 'path', key: dest, state: 'file' });
 
-  const wanted = opts.mode !== undefined ? resolveMode(opts.mode, known?.mode ?? defaultMode(false, s.umask), false) : undefined;
-  const mode = wanted ?? known?.mode;
+  const mode = wanted ?? now?.mode;
   const data: Record<string, unknown> = { dest, checksum: s.sha256, size: s.bytes.length };
   if (mode !== undefined) data['mode'] = modeText(mode);
-  const attrText = describeAttrs(attrs, known, false);
-  const d: CopyDecision = { write, steps: changes, okReason: attrText ? `${reason} and ${attrText}` : reason, effects, data };
-  if (wanted !== undefined) d.putMode = modeText(wanted);
-  if (validate) d.validate = validate;
-  return d;
+  const attrText = describeAttrs(attrs, now, false);
+  return { steps: changes, okReason: attrText ? `${reason} and ${attrText}` : reason, effects, data };
 }
 
-/** Pure: the changes that give dest this content and these attributes. */
-export function planCopy(current: CopyState, opts: CopyOptions): Plan<CopyState> {
+/** Attributes of the file as it is now; a replaced link or a planned file tells us nothing. */
+function known(f: PathState): PathState | undefined {
+  return f.exists && f.type === 'file' && f.mode !== undefined ? f : undefined;
+}
+
+/** Pure: the steps that give dest this content and these attributes. */
+export function planCopy(current: CopyState, opts: CopyOptions): Plan<CopyState, CopyDo> {
   const d = decideCopy(current, opts);
-  const plan: Plan<CopyState> = { changes: d.steps.map((s) => s.change), effects: d.effects, data: d.data, current };
+  const plan: Plan<CopyState, CopyDo> = { steps: d.steps, effects: d.effects, data: d.data, current };
   if (d.steps.length === 0) plan.okReason = d.okReason;
   return plan;
 }
 
 /**
- * Write through conn.put (temp file, validate, rename), or only fix attributes. If validate or
- * the write fails, dest is untouched.
+ * Run the planned steps: a write through conn.put (temp file, validate, rename), or attribute
+ * commands. If validate or the write fails, dest is untouched.
  */
-export async function applyCopy(ctx: ModuleContext, opts: CopyOptions, plan: Plan<CopyState>): Promise<Applied> {
+export async function applyCopy(ctx: ModuleContext, _opts: CopyOptions, plan: Plan<CopyState, CopyDo>): Promise<Applied> {
   const s = plan.current;
-  const d = decideCopy(s, opts);
-  const data = { ...d.data };
-  if (d.write) {
-    try {
-      const r = await ctx.conn.put(s.bytes, s.dest, {
-        mode: d.putMode,
-        owner: opts.owner,
-        group: opts.group,
-        validate: d.validate,
-        backup: opts.backup === true,
-        becomeUser: ctx.becomeUser,
-      });
-      if (r.backupPath !== undefined) data['backup_file'] = r.backupPath;
-    } catch (e) {
-      if (e instanceof PutError) throw new ModuleError(e.message, { rc: e.rc, stderr: e.stderr });
-      throw e;
+  const data: Record<string, unknown> = { ...plan.data };
+  const withWrite: Partial<Record<'mode' | 'owner' | 'group', string>> = {};
+  for (const { do: d } of plan.steps) if (d.kind === 'with the write') withWrite[d.attr] = d.value;
+  for (const step of plan.steps) {
+    const d = step.do;
+    if (d.kind === 'commands') await runSteps(ctx, [{ change: step.change, do: d.argv }]);
+    else if (d.kind === 'put') {
+      try {
+        const r = await ctx.conn.put(s.bytes, s.dest, { ...withWrite, validate: d.validate, backup: d.backup, becomeUser: ctx.becomeUser });
+        if (r.backupPath !== undefined) data['backup_file'] = r.backupPath;
+      } catch (e) {
+        if (e instanceof PutError) throw new ModuleError(e.message, { rc: e.rc, stderr: e.stderr });
+        throw e;
+      }
     }
-  } else await runSteps(ctx, d.steps);
+  }
   return { data };
 }
 
@@ -241,9 +254,8 @@ export function readControllerFile(ctx: ModuleContext, kind: 'files' | 'template
 }
 
 /** The copy module. */
-export const copy: Module<CopyArgs, CopyState> = {
+export const copy: Module<CopyArgs, CopyState, CopyDo> = {
   name: 'copy',
-  aliases: ['ansible.builtin.copy'],
 
   query(args) {
     return typeof args.dest === 'string' ? copyQuery(args.dest, args.src === undefined ? undefined : posix.basename(args.src)) : undefined;
@@ -262,3 +274,5 @@ export const copy: Module<CopyArgs, CopyState> = {
   plan: planCopy,
   apply: applyCopy,
 };
+
+export default copy;

@@ -41,18 +41,18 @@ function lookup(vars: Readonly<Record<string, unknown>>, expr: string): unknown 
 
 export const debug: Module<DebugArgs | null, DebugState> = {
   name: 'debug',
-  aliases: ['ansible.builtin.debug'],
-  local: true,
   read(ctx, args) {
     // Nothing is looked up for a message that is not shown: as in Ansible, var: may then name anything.
     if ((args?.verbosity ?? 0) > (ctx.verbosity ?? 0)) return Promise.resolve({ value: undefined, quiet: true });
     return Promise.resolve({ value: args?.var ? lookup(ctx.vars, args.var) : (args?.msg ?? 'Hello world!') });
   },
   plan(current, args): Plan<DebugState> {
-    if (current.quiet) return { changes: [], skip: BELOW_VERBOSITY, current };
+    if (current.quiet) return { steps: [], skip: BELOW_VERBOSITY, current };
     const shown = typeof current.value === 'string' ? current.value : JSON.stringify(current.value, null, 2);
     const data: Record<string, unknown> = args?.var ? { [args.var]: current.value } : { msg: current.value };
-    return { changes: [], okReason: shown, data, show: data, current };
+    return { steps: [], okReason: shown, data, show: data, current };
   },
   apply: () => Promise.resolve({}),
 };
+
+export default debug;

@@ -8,11 +8,11 @@ export interface FailArgs {
 
 export const fail: Module<FailArgs | null, null> = {
   name: 'fail',
-  aliases: ['ansible.builtin.fail'],
-  local: true,
   read: () => Promise.resolve(null),
   plan(_current, args) {
     throw new ModuleError(args?.msg ?? 'Failed as requested from task');
   },
   apply: () => Promise.resolve({}),
 };
+
+export default fail;

@@ -1,11 +1,11 @@
 // file: make a path a file, a directory, a link or a hard link, or remove it; set mode/owner/group.
-// Also home of the mode and attribute logic that copy and template share.
 import { posix } from 'node:path';
 import { ModuleError } from '../engine/errors.js';
-import type { Applied, Module, ModuleContext, Plan } from '../engine/module.js';
+import type { Applied, Module, Plan } from '../engine/module.js';
 import type { Effect } from '../engine/planned.js';
-import type { Change, FileDiff } from '../engine/result.js';
+import type { FileDiff } from '../engine/result.js';
 import { modeText, type PathQuery, type PathState, readPaths, type TreeEntry, withPlanned, withPlannedParent } from './facts/path.js';
+import { article, type Attrs, attributeSteps, checkMode, chmodSpec, defaultMode, describeAttrs, isDirectory, OCTAL_MODE, ownerMatches, requireDirectory, resolveMode, runSteps, type Step } from './file/attrs.js';
 
 /** The states file: can bring a path to. */
 export type FileStateName = 'file' | 'directory' | 'link' | 'hard' | 'absent' | 'touch';
@@ -36,166 +36,6 @@ export interface FileState {
   /** recurse: what lies below the path. */
   below?: TreeEntry[];
   umask: number;
-}
-
-/** The attributes a task asks for. */
-export interface Attrs {
-  mode?: string;
-  owner?: string;
-  group?: string;
-}
-
-/** One planned change and the commands that make it. */
-export interface Step {
-  change: Change;
-  argv: string[][];
-}
-
-// ---- modes --------------------------------------------------------------------------------
-
-const OCTAL_MODE = /^0?[0-7]{3,4}$/;
-const SYMBOLIC_CLAUSE = /^[ugoa]*(?:[-+=](?:[rwxXst]*|[ugo]))+$/;
-const WHO: Record<string, number> = { u: 0o4700, g: 0o2070, o: 0o1007, a: 0o7777 };
-const PERM: Record<string, number> = { r: 0o444, w: 0o222, x: 0o111, s: 0o6000, t: 0o1000, X: 0 };
-const COPY: Record<string, number> = { u: 0o700, g: 0o070, o: 0o007 };
-
-/** Throws unless `spec` is an octal ("0644", "644", "2755") or symbolic ("u=rw,g=r") mode. */
-export function checkMode(spec: string): void {
-  if (OCTAL_MODE.test(spec)) return;
-  if (spec.split(',').every((c) => SYMBOLIC_CLAUSE.test(c))) return;
-  throw new ModuleError(`mode ${JSON.stringify(spec)} is neither octal (like "0644") nor symbolic (like "u=rw,g=r,o=r"); write it as a quoted string`);
-}
-
-/**
- * The permission bits `spec` gives a path that has `current` now, with GNU chmod's rules
- * (directories keep set-id bits a symbolic mode does not mention). An empty "who" means "a",
- * without the umask, so the result does not depend on the session.
- */
-export function resolveMode(spec: string, current: number, isDir: boolean): number {
-  checkMode(spec);
-  if (OCTAL_MODE.test(spec)) return Number.parseInt(spec, 8);
-  let mode = current & 0o7777;
-  for (const clause of spec.split(',')) {
-    const who = /^[ugoa]*/.exec(clause)?.[0] ?? '';
-    let affected = 0;
-    for (const w of who) affected |= WHO[w] ?? 0;
-    if (who === '') affected = 0o7777;
-    for (const [, op, perms = ''] of clause.slice(who.length).matchAll(/([-+=])([ugo]|[rwxXst]*)/g)) {
-      let value = 0;
-      const copy = COPY[perms];
-      if (copy !== undefined) value = copy;
-      else for (const p of perms) value |= PERM[p] ?? 0;
-      const omit = isDir ? 0o6000 & ~(affected & value) : 0;
-      if (copy !== undefined) {
-        value &= mode;
-        value |= (value & 0o444 ? 0o444 : 0) | (value & 0o222 ? 0o222 : 0) | (value & 0o111 ? 0o111 : 0);
-      }
-      if (perms.includes('X') && (isDir || mode & 0o111)) value |= 0o111;
-      value &= affected & ~omit;
-      if (op === '=') mode = (mode & (~affected | omit)) | value;
-      else if (op === '+') mode |= value;
-      else mode &= ~value;
-      mode &= 0o7777;
-    }
-  }
-  return mode;
-}
-
-/** The argument for `chmod -R`: five octal digits (so directories lose set-id bits too) or symbolic with explicit "a". */
-export function chmodSpec(spec: string): string {
-  if (OCTAL_MODE.test(spec)) return `0${modeText(Number.parseInt(spec, 8))}`;
-  return spec
-    .split(',')
-    .map((c) => (/^[-+=]/.test(c) ? `a${c}` : c))
-    .join(',');
-}
-
-// ---- attributes ---------------------------------------------------------------------------
-
-function ownerMatches(want: string, name: string | undefined, id: number | undefined): boolean {
-  return /^\d+$/.test(want) ? id === Number(want) : name === want;
-}
-
-/** The mode a new file or directory gets from the session's umask. */
-export function defaultMode(isDir: boolean, umask: number): number {
-  return (isDir ? 0o777 : 0o666) & ~umask;
-}
-
-/**
- * The steps that give `path` the wanted mode, owner and group. `known` is its state now, or
- * undefined when an earlier step creates it. `link`: change the link itself (chown -h).
- */
-export function attributeSteps(path: string, known: PathState | undefined, want: Attrs, o: { isDir: boolean; umask: number; link?: boolean; pending?: string }): Step[] {
-  const steps: Step[] = [];
-  const pending = o.pending ? { pending: o.pending } : {};
-  const have = known?.exists && known.mode !== undefined ? known : undefined;
-  if (want.mode !== undefined) {
-    const target = resolveMode(want.mode, have?.mode ?? defaultMode(o.isDir, o.umask), o.isDir);
-    if (have?.mode !== target) {
-      steps.push({
-        change: { summary: have ? `mode ${modeText(have.mode ?? 0)} -> ${modeText(target)}` : `mode ${modeText(target)}`, ...pending },
-        argv: [['chmod', '--', `0${modeText(target)}`, path]],
-      });
-    }
-  }
-  const h = o.link ? ['-h'] : [];
-  if (want.owner !== undefined && !(have && ownerMatches(want.owner, have.owner, have.uid))) {
-    steps.push({ change: { summary: have ? `owner ${have.owner} -> ${want.owner}` : `owner ${want.owner}`, ...pending }, argv: [['chown', ...h, '--', want.owner, path]] });
-  }
-  if (want.group !== undefined && !(have && ownerMatches(want.group, have.group, have.gid))) {
-    steps.push({ change: { summary: have ? `group ${have.group} -> ${want.group}` : `group ${want.group}`, ...pending }, argv: [['chgrp', ...h, '--', want.group, path]] });
-  }
-  return steps;
-}
-
-/** "mode 0644, owner root and group adm": what the attributes are once converged. */
-export function describeAttrs(want: Attrs, known: PathState | undefined, isDir: boolean): string {
-  const parts: string[] = [];
-  if (want.mode !== undefined) parts.push(`mode ${modeText(resolveMode(want.mode, known?.mode ?? 0, isDir))}`);
-  if (want.owner !== undefined) parts.push(`owner ${want.owner}`);
-  if (want.group !== undefined) parts.push(`group ${want.group}`);
-  if (parts.length < 2) return parts.join('');
-  return `${parts.slice(0, -1).join(', ')} and ${parts[parts.length - 1]}`;
-}
-
-/** Throws unless `dir` is (or an earlier task makes it) a directory. */
-export function requireDirectory(dir: PathState, what: string): void {
-  if (!dir.exists) {
-    throw new ModuleError(`${what} ${dir.path} does not exist; create it first with file: state=directory${dir.pending ? ` (${dir.pending})` : ''}`);
-  }
-  if (!isDirectory(dir)) throw new ModuleError(`${what} ${dir.path} is ${article(dir.type)}, not a directory`);
-}
-
-/** A directory, or a link to one. */
-export function isDirectory(s: PathState): boolean {
-  return s.exists && (s.type === 'directory' || (s.type === 'link' && s.target?.type === 'directory'));
-}
-
-/** "a file", "a directory", "a symbolic link": a path type for messages. */
-export function article(type: string | undefined): string {
-  switch (type) {
-    case 'file':
-      return 'a file';
-    case 'directory':
-      return 'a directory';
-    case 'link':
-      return 'a symbolic link';
-    default:
-      return 'a special file';
-  }
-}
-
-/** Run steps' commands in order; the first failure stops and fails the task. */
-export async function runSteps(ctx: ModuleContext, steps: readonly Step[]): Promise<void> {
-  for (const step of steps) {
-    for (const argv of step.argv) {
-      const r = await ctx.conn.run(argv, { becomeUser: ctx.becomeUser });
-      if (r.rc !== 0) {
-        const why = r.stderr.trim().split('\n')[0] || `rc=${r.rc}`;
-        throw new ModuleError(`${step.change.summary} failed: ${argv[0] ?? ''} exited with rc ${r.rc}: ${why}`, r);
-      }
-    }
-  }
 }
 
 // ---- the module ---------------------------------------------------------------------------
@@ -300,8 +140,8 @@ const DECIDERS: Record<FileStateName, (cur: FileState, a: Normalized) => Decisio
     const { path, self } = cur;
     if (!self.exists) return { steps: [], effects: [], okReason: `${path} does not exist${self.pending ? ` (${self.pending})` : ''}`, data: { path, state: 'absent' } };
     const what = self.type === 'directory' ? `directory ${path} and everything below it` : `${typeWord(self)} ${path}`;
-    const steps = [{ change: { summary: `remove ${what}`, diff: stateDiff(path, typeWord(self), 'absent'), ...pend(self.pending) }, argv: [['rm', '-rf', '--', path]] }];
-    return { steps, effects: [{ kind: 'path', path, type: 'absent' }], okReason: '', data: { path, state: 'absent' } };
+    const steps = [{ change: { summary: `remove ${what}`, diff: stateDiff(path, typeWord(self), 'absent'), ...pend(self.pending) }, do: [['rm', '-rf', '--', path]] }];
+    return { steps, effects: [{ kind: 'path', key: path, state: 'absent' }], okReason: '', data: { path, state: 'absent' } };
   },
 
   directory(cur, a) {
@@ -310,8 +150,8 @@ const DECIDERS: Record<FileStateName, (cur: FileState, a: Normalized) => Decisio
     const effects: Effect[] = [];
     let known: PathState | undefined;
     if (!self.exists) {
-      steps.push({ change: { summary: `create directory ${path}`, diff: stateDiff(path, 'absent', 'directory'), ...pend(self.pending) }, argv: [['mkdir', '-p', '--', path]] });
-      effects.push({ kind: 'path', path, type: 'directory' });
+      steps.push({ change: { summary: `create directory ${path}`, diff: stateDiff(path, 'absent', 'directory'), ...pend(self.pending) }, do: [['mkdir', '-p', '--', path]] });
+      effects.push({ kind: 'path', key: path, state: 'directory' });
     } else if (self.type === 'directory') known = self;
     else if (isDirectory(self)) known = self.target;
     else throw new ModuleError(`${path} exists and is ${article(self.type)}, not a directory; remove it first (file: state=absent) or choose another path`);
@@ -339,10 +179,10 @@ const DECIDERS: Record<FileStateName, (cur: FileState, a: Normalized) => Decisio
     const pending = self.pending ?? (self.exists ? undefined : cur.parent.pending);
     const steps: Step[] = [];
     const effects: Effect[] = [];
-    if (self.exists) steps.push({ change: { summary: `update the timestamps of ${path}`, ...pend(pending) }, argv: [['touch', '--', path]] });
+    if (self.exists) steps.push({ change: { summary: `update the timestamps of ${path}`, ...pend(pending) }, do: [['touch', '--', path]] });
     else {
-      steps.push({ change: { summary: `create file ${path}`, diff: stateDiff(path, 'absent', 'file'), ...pend(pending) }, argv: [['touch', '--', path]] });
-      effects.push({ kind: 'path', path, type: 'file' });
+      steps.push({ change: { summary: `create file ${path}`, diff: stateDiff(path, 'absent', 'file'), ...pend(pending) }, do: [['touch', '--', path]] });
+      effects.push({ kind: 'path', key: path, state: 'file' });
     }
     const known = self.exists ? (self.type === 'link' ? self.target : self) : undefined;
     const isDir = known?.type === 'directory';
@@ -379,9 +219,9 @@ const DECIDERS: Record<FileStateName, (cur: FileState, a: Normalized) => Decisio
     }
     argv.push(['ln', '-sfn', '--', src, path]);
     const pending = self.pending ?? srcState?.pending ?? (self.exists ? undefined : cur.parent.pending);
-    const steps: Step[] = [{ change: { summary, diff: stateDiff(path, before, `link to ${src}`), ...pend(pending) }, argv }];
+    const steps: Step[] = [{ change: { summary, diff: stateDiff(path, before, `link to ${src}`), ...pend(pending) }, do: argv }];
     steps.push(...attributeSteps(path, undefined, a, { isDir: false, umask: cur.umask, link: true, pending }));
-    return decision(cur, a, { steps, effects: [{ kind: 'path', path, type: 'link' }], okReason: '' }, undefined, false, 'link');
+    return decision(cur, a, { steps, effects: [{ kind: 'path', key: path, state: 'link' }], okReason: '' }, undefined, false, 'link');
   },
 
   hard(cur, a) {
@@ -405,8 +245,8 @@ const DECIDERS: Record<FileStateName, (cur: FileState, a: Normalized) => Decisio
         throw new ModuleError(`${path} exists and is not a hard link to ${srcPath}; set force: true to replace it`);
       } else summary = `replace ${typeWord(self)} ${path} with a hard link to ${srcPath}`;
       const pending = self.pending ?? srcState.pending ?? (self.exists ? undefined : cur.parent.pending);
-      steps.push({ change: { summary, diff: stateDiff(path, typeWord(self), `hard link to ${srcPath}`), ...pend(pending) }, argv: [['ln', '-f', '--', srcPath, path]] });
-      effects.push({ kind: 'path', path, type: 'file' });
+      steps.push({ change: { summary, diff: stateDiff(path, typeWord(self), `hard link to ${srcPath}`), ...pend(pending) }, do: [['ln', '-f', '--', srcPath, path]] });
+      effects.push({ kind: 'path', key: path, state: 'file' });
     }
     // A hard link shares the source's inode, so the source's attributes are the ones to compare.
     const known = converged ? self : srcState;
@@ -430,17 +270,16 @@ function recurseSteps(path: string, below: readonly TreeEntry[], attrs: Attrs): 
   const steps: Step[] = [];
   if (modes && attrs.mode !== undefined) {
     const shown = OCTAL_MODE.test(attrs.mode) ? modeText(Number.parseInt(attrs.mode, 8)) : attrs.mode;
-    steps.push({ change: { summary: `mode ${shown} on ${n(modes)}` }, argv: [['chmod', '-R', '--', chmodSpec(attrs.mode), path]] });
+    steps.push({ change: { summary: `mode ${shown} on ${n(modes)}` }, do: [['chmod', '-R', '--', chmodSpec(attrs.mode), path]] });
   }
-  if (owners && attrs.owner !== undefined) steps.push({ change: { summary: `owner ${attrs.owner} on ${n(owners)}` }, argv: [['chown', '-R', '--', attrs.owner, path]] });
-  if (groups && attrs.group !== undefined) steps.push({ change: { summary: `group ${attrs.group} on ${n(groups)}` }, argv: [['chgrp', '-R', '--', attrs.group, path]] });
+  if (owners && attrs.owner !== undefined) steps.push({ change: { summary: `owner ${attrs.owner} on ${n(owners)}` }, do: [['chown', '-R', '--', attrs.owner, path]] });
+  if (groups && attrs.group !== undefined) steps.push({ change: { summary: `group ${attrs.group} on ${n(groups)}` }, do: [['chgrp', '-R', '--', attrs.group, path]] });
   return steps;
 }
 
 /** The file module. */
-export const file: Module<FileArgs, FileState> = {
+export const file: Module<FileArgs, FileState, string[][]> = {
   name: 'file',
-  aliases: ['ansible.builtin.file'],
 
   /** One round trip: the path, its parent, the link source (link/hard) and, with recurse, a summary of what lies below. */
   query(args) {
@@ -459,17 +298,18 @@ export const file: Module<FileArgs, FileState> = {
     return state;
   },
 
-  plan(current, args): Plan<FileState> {
+  plan(current, args): Plan<FileState, string[][]> {
     const d = decide(current, args);
-    const plan: Plan<FileState> = { changes: d.steps.map((s) => s.change), effects: d.effects, data: d.data, current };
+    const plan: Plan<FileState, string[][]> = { steps: d.steps, effects: d.effects, data: d.data, current };
     if (d.steps.length === 0) plan.okReason = d.okReason;
     return plan;
   },
 
   /** Runs the planned commands in order. A failure stops there: earlier steps stay applied. */
-  async apply(ctx, args, plan): Promise<Applied> {
-    const d = decide(plan.current, args);
-    await runSteps(ctx, d.steps);
-    return { data: d.data };
+  async apply(ctx, _args, plan): Promise<Applied> {
+    await runSteps(ctx, plan.steps);
+    return { data: plan.data };
   },
 };
+
+export default file;

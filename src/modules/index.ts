@@ -1,29 +1,25 @@
-// The module registry: every YAML key a task may use, by name and by alias.
+// The module registry: every YAML key a task may use, by name and by alias. The list of modules
+// is written by the build from the files in this folder (registry.gen.ts): adding a module is
+// adding its file and its schema.
 import type { Module } from '../engine/module.js';
-import { assert } from './assert.js';
-import { command } from './command.js';
-import { copy } from './copy.js';
-import { debug } from './debug.js';
-import { dns_record } from './dns_record.js';
-import { fail } from './fail.js';
-import { file } from './file.js';
-import { meta } from './meta.js';
-import { packageModule } from './package.js';
-import { service } from './service.js';
-import { set_fact } from './set_fact.js';
-import { shell } from './shell.js';
-import { template } from './template.js';
+import { moduleSchemas } from '../engine/schema/registry.js';
+import { ALL } from './registry.gen.js';
 
 // Each module has its own argument and state types; the runner validates arguments by schema.
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
-export type AnyModule = Module<any, any>;
+export type AnyModule = Module<any, any, any>;
 
-const ALL: readonly AnyModule[] = [assert, command, copy, debug, dns_record, fail, file, meta, packageModule, service, set_fact, shell, template];
+let map: Map<string, AnyModule> | undefined;
 
-function build(): ReadonlyMap<string, AnyModule> {
-  const map = new Map<string, AnyModule>();
-  for (const m of ALL) {
-    for (const key of [m.name, ...(m.aliases ?? [])]) {
+/** The keys come from each module's schema: its file name and its `x-aliases`. */
+function registry(): ReadonlyMap<string, AnyModule> {
+  if (map) return map;
+  const byName = new Map(ALL.map((m) => [m.name, m]));
+  map = new Map();
+  for (const s of moduleSchemas()) {
+    const m = byName.get(s.name);
+    if (!m) throw new Error(`schemas/${s.file} has no module src/modules/${s.name}.ts`);
+    for (const key of s.keys) {
       if (map.has(key)) throw new Error(`module key ${key} is claimed twice`);
       map.set(key, m);
     }
@@ -31,8 +27,12 @@ function build(): ReadonlyMap<string, AnyModule> {
   return map;
 }
 
-/** Every module by its name and by each alias (ansible.builtin.copy, ...). */
-export const MODULES: ReadonlyMap<string, AnyModule> = build();
+/** Every module by its name and by each alias (ansible.builtin.copy, ...), read on first use. */
+export const MODULES: Pick<ReadonlyMap<string, AnyModule>, 'get' | 'has' | 'keys'> = {
+  get: (key) => registry().get(key),
+  has: (key) => registry().has(key),
+  keys: () => registry().keys(),
+};
 
 /** The canonical module names, sorted (aliases left out). */
 export function moduleNames(): string[] {

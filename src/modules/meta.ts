@@ -6,9 +6,9 @@ export type MetaArgs = 'flush_handlers' | 'end_play' | 'end_host' | 'noop' | 'cl
 
 export const meta: Module<MetaArgs, null> = {
   name: 'meta',
-  aliases: ['ansible.builtin.meta'],
-  local: true,
   read: () => Promise.resolve(null),
-  plan: (current, args): Plan<null> => ({ changes: [], okReason: String(args), current }),
+  plan: (current, args): Plan<null> => ({ steps: [], okReason: String(args), current }),
   apply: () => Promise.resolve({}),
 };
+
+export default meta;

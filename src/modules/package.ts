@@ -1,12 +1,12 @@
 // package: install, upgrade or remove packages with the host's package manager (apt in full,
 // dnf tested against canned outputs only). Read once, decide once (pure), act in one transaction.
 import { ModuleError } from '../engine/errors.js';
-import type { Applied, Module, ModuleContext, Plan } from '../engine/module.js';
+import type { Applied, Module, ModuleContext, Plan, Step } from '../engine/module.js';
 import type { PlannedState } from '../engine/planned.js';
 import type { Change } from '../engine/result.js';
 import { apt, UPDATE_STAMP } from './package/apt.js';
 import { dnf } from './package/dnf.js';
-import { age, type Backend, type BackendName, type Decision, describe, type PackageInfo, type PackageOptions, type PackageSpec, type PackageState, type PackageWant } from './package/types.js';
+import { age, type Backend, type BackendName, type Decision, describe, type PackageDo, type PackageInfo, type PackageOp, type PackageOptions, type PackageSpec, type PackageState, type PackageWant, type Transaction } from './package/types.js';
 
 /** package's arguments, as the schema allows them. */
 export interface PackageArgs {
@@ -109,14 +109,14 @@ export function withPlannedPackages(s: PackageState, planned: PlannedState): Pac
   if (planned.empty) return s;
   const packages = s.packages.map((p, i): PackageInfo => {
     const base = s.specs[i]?.base ?? p.name;
-    const e = planned.package(base);
+    const e = planned.get('package', base);
     if (!e) return p;
     if (e.state === 'present') return { ...p, planned: 'present', pending: `${base} is planned for install by task '${e.task}'` };
     return { ...p, planned: 'absent', pending: `removal of ${base} is planned by task '${e.task}'` };
   });
   const cache = { ...s.cache };
   const update = s.backend === 'apt' ? planned.path(UPDATE_STAMP) : undefined;
-  if (update?.type === 'file') cache.plannedBy = update.task;
+  if (update?.state === 'file') cache.plannedBy = update.task;
   return { ...s, packages, cache };
 }
 
@@ -151,14 +151,14 @@ export function decide(s: PackageState, args: PackageArgs): Decision {
   const cache = cacheDecision(s, o, b);
   if (cache.update !== undefined) {
     d.update = cache.update;
-    d.changes.push({ summary: cache.update });
-    if (s.backend === 'apt') d.effects.push({ kind: 'path', path: UPDATE_STAMP, type: 'file' });
+    d.changes.push({ change: { summary: cache.update }, do: { op: 'update' } });
+    if (s.backend === 'apt') d.effects.push({ kind: 'path', key: UPDATE_STAMP, state: 'file' });
   } else if (cache.ok !== undefined) d.okReasons.push(cache.ok);
   const updating = d.update !== undefined;
-  const change = (summary: string, pending: string | undefined): void => {
+  const change = (summary: string, pending: string | undefined, op: PackageOp, arg: string): void => {
     const c: Change = { summary };
     if (pending !== undefined) c.pending = pending;
-    d.changes.push(c);
+    d.changes.push({ change: c, do: { op, arg } });
   };
 
   // A package apt does not offer fails now, with a clear message, instead of inside apt-get;
@@ -175,7 +175,7 @@ export function decide(s: PackageState, args: PackageArgs): Decision {
     return undefined;
   };
   const installs = (spec: PackageSpec): void => {
-    d.effects.push({ kind: 'package', name: spec.base, state: 'present' });
+    d.effects.push({ kind: 'package', key: spec.base, state: 'present' });
     d.definite = true;
   };
 
@@ -190,12 +190,12 @@ export function decide(s: PackageState, args: PackageArgs): Decision {
       } else if (hasFiles(p)) {
         d.remove.push(bare);
         d.definite = true;
-        change(`${o.purge ? 'purge' : 'remove'} ${p.planned ? p.name : describe(p)}`, p.pending);
-        d.effects.push({ kind: 'package', name: spec.base, state: 'absent' });
+        change(`${o.purge ? 'purge' : 'remove'} ${p.planned ? p.name : describe(p)}`, p.pending, 'remove', bare);
+        d.effects.push({ kind: 'package', key: spec.base, state: 'absent' });
       } else if (p.configFiles && o.purge) {
         d.remove.push(bare);
         d.definite = true;
-        change(`purge the configuration files ${p.name} left behind`, p.pending);
+        change(`purge the configuration files ${p.name} left behind`, p.pending, 'remove', bare);
       } else if (p.providedBy?.length && p.planned === undefined) {
         // Removing "awk" would not remove mawk: say so rather than pretend it is gone.
         d.okReasons.push(`${p.name} is a virtual package, provided by the installed ${p.providedBy.join(', ')}; nothing is installed under its own name (remove the providing package by name)`);
@@ -221,7 +221,7 @@ export function decide(s: PackageState, args: PackageArgs): Decision {
           throw new ModuleError(`package ${spec.spec} would downgrade the installed ${p.installed}; set allow_downgrade: true if that is meant`);
         }
       }
-      change(verb === 'install' ? `install ${p.name} ${spec.version}` : `${verb} ${p.name} ${p.installed} -> ${spec.version}`, pending);
+      change(verb === 'install' ? `install ${p.name} ${spec.version}` : `${verb} ${p.name} ${p.installed} -> ${spec.version}`, pending, 'install', arg);
       d.install.push(arg);
       installs(spec);
       continue;
@@ -231,11 +231,11 @@ export function decide(s: PackageState, args: PackageArgs): Decision {
       if (p.planned !== undefined) {
         d.okReasons.push(`${p.pending}${o.state === 'latest' ? ' (it gets the newest version)' : ''}`);
       } else if (o.state === 'latest' && p.installed !== undefined && p.candidate !== undefined && p.candidate !== p.installed && isNewer(p, p.candidate)) {
-        change(`upgrade ${p.name} ${p.installed} -> ${p.candidate}`, undefined);
+        change(`upgrade ${p.name} ${p.installed} -> ${p.candidate}`, undefined, 'upgrade', bare);
         d.upgrade.push(bare);
         installs(spec);
       } else if (o.state === 'latest' && updating) {
-        change(`upgrade ${p.name} if the updated cache offers a newer version than ${p.installed}`, undefined);
+        change(`upgrade ${p.name} if the updated cache offers a newer version than ${p.installed}`, undefined, 'recheck', bare);
         d.recheck.push(bare);
         d.okReasons.push(`${p.name} ${p.installed} is the newest version`);
       } else {
@@ -253,7 +253,7 @@ export function decide(s: PackageState, args: PackageArgs): Decision {
     }
     const pending = available(spec, p) ?? p.pending;
     const what = p.status !== 'not-installed' && p.status !== 'config-files' ? `finish installing ${p.name} (dpkg status: ${p.status})` : `install ${p.name}${p.candidate !== undefined && !updating ? ` ${p.candidate}` : ''}`;
-    change(what, pending);
+    change(what, pending, 'install', arg);
     d.install.push(arg);
     installs(spec);
   }
@@ -268,10 +268,23 @@ function isNewer(p: PackageInfo, version: string): boolean {
   return from < 0 || to < 0 || to < from;
 }
 
+/** The one transaction the planned steps make: what the backends run, in their order. */
+export function transaction(steps: readonly Step<PackageDo>[], purge: boolean): Transaction {
+  const t: Transaction = { install: [], upgrade: [], recheck: [], remove: [], purge, definite: false };
+  for (const { change, do: d } of steps) {
+    if (d.op === 'update') t.update = change.summary;
+    else {
+      t[d.op].push(d.arg);
+      if (d.op !== 'recheck') t.definite = true;
+    }
+  }
+  return t;
+}
+
 /** Pure: the plan for a package task. */
-export function planPackage(current: PackageState, args: PackageArgs): Plan<PackageState> {
+export function planPackage(current: PackageState, args: PackageArgs): Plan<PackageState, PackageDo> {
   const d = decide(current, args);
-  const plan: Plan<PackageState> = { changes: d.changes, effects: d.effects, data: { backend: current.backend }, current };
+  const plan: Plan<PackageState, PackageDo> = { steps: d.changes, effects: d.effects, data: { backend: current.backend }, current };
   const reasons = [...d.okReasons];
   if (d.update !== undefined) reasons.unshift(current.backend === 'apt' ? 'apt-get update fetched nothing new' : 'dnf refreshed its metadata, and no package changed');
   if (d.changes.length === 0 || d.update !== undefined) plan.okReason = reasons.join('; ') || 'nothing to do';
@@ -279,9 +292,8 @@ export function planPackage(current: PackageState, args: PackageArgs): Plan<Pack
 }
 
 /** The package module. */
-export const packageModule: Module<PackageArgs, PackageState> = {
+export const packageModule: Module<PackageArgs, PackageState, PackageDo> = {
   name: 'package',
-  aliases: ['ansible.builtin.package', 'apt', 'ansible.builtin.apt'],
 
   async read(ctx, args) {
     const opts = optionsOf(args);
@@ -298,7 +310,9 @@ export const packageModule: Module<PackageArgs, PackageState> = {
    * were (a dpkg failure mid-way can leave one "half-configured"; the next run finishes it).
    */
   async apply(ctx, args, plan): Promise<Applied> {
-    const d = decide(plan.current, args);
-    return BACKENDS[plan.current.backend].apply(ctx, d, optionsOf(args), plan.current);
+    const o = optionsOf(args);
+    return BACKENDS[plan.current.backend].apply(ctx, transaction(plan.steps, o.purge), o, plan.current);
   },
 };
+
+export default packageModule;

@@ -1,12 +1,13 @@
 // service: start, stop, restart or reload a service and set whether it starts at boot, with
 // systemd (systemctl) or SysV init scripts (service, update-rc.d), chosen from the facts.
 import { ModuleError } from '../engine/errors.js';
-import type { Applied, Module, ModuleContext, Plan } from '../engine/module.js';
+import type { Applied, Module, ModuleContext, Plan, Step as EngineStep } from '../engine/module.js';
 import type { Effect, PlannedState } from '../engine/planned.js';
 import type { Change } from '../engine/result.js';
 import { systemd } from './service/systemd.js';
 import { sysv } from './service/sysv.js';
 import type { ServiceAction, ServiceBackend, ServiceBackendName, ServiceState } from './service/types.js';
+import { plannedInstalls } from './package/planned.js';
 
 /** service's arguments, as the schema allows them. */
 export interface ServiceArgs {
@@ -19,10 +20,8 @@ export interface ServiceArgs {
 
 const BACKENDS: Readonly<Record<ServiceBackendName, ServiceBackend>> = { systemd, sysv };
 
-interface Step {
-  change: Change;
-  action: ServiceAction;
-}
+/** One service action, with the change it makes. */
+type Step = EngineStep<ServiceAction>;
 
 function fact(ctx: ModuleContext, key: string): string | undefined {
   const facts = ctx.vars['ansible_facts'];
@@ -62,12 +61,12 @@ export function withPlannedService(s: ServiceState, planned: PlannedState): Serv
   if (planned.empty) return s;
   const out = { ...s };
   if (!s.exists) {
-    const own = planned.package(s.base);
-    const any = planned.plannedInstalls().at(-1);
+    const own = planned.get('package', s.base);
+    const any = plannedInstalls(planned).at(-1);
     if (own?.state === 'present') out.pending = `${s.base} is planned for install by task '${own.task}'`;
     else if (any) out.pending = `${s.unit} does not exist yet; task '${any.task}' plans package installs that may provide it`;
   }
-  const svc = planned.service(s.base);
+  const svc = planned.get('service', s.base);
   if (svc) {
     out.running = svc.state === 'started';
     out.activeText = `${svc.state} (planned by task '${svc.task}')`;
@@ -93,7 +92,7 @@ export function decideService(s: ServiceState, args: ServiceArgs): ServiceDecisi
   const step = (action: ServiceAction, summary: string): void => {
     const change: Change = { summary };
     if (s.pending !== undefined) change.pending = s.pending;
-    steps.push({ change, action });
+    steps.push({ change, do: action });
   };
   // A service that does not exist yet has no state worth quoting.
   const now = (what: string): string => (s.exists || s.running !== undefined ? `${what}: it is ${s.activeText}` : what);
@@ -123,7 +122,7 @@ export function decideService(s: ServiceState, args: ServiceArgs): ServiceDecisi
     default:
       break;
   }
-  if (args.state !== undefined) effects.push({ kind: 'service', name: s.base, state: args.state === 'stopped' ? 'stopped' : 'started' });
+  if (args.state !== undefined) effects.push({ kind: 'service', key: s.base, state: args.state === 'stopped' ? 'stopped' : 'started' });
 
   const boot = s.exists ? `: it is ${s.enabledText}` : '';
   if (args.enabled !== undefined && s.noInstall) okReasons.push(`${who} is ${s.enabledText}`);
@@ -144,20 +143,19 @@ function stateAfter(s: ServiceState, args: ServiceArgs): string {
 }
 
 /** Pure: the plan for a service task. */
-export function planService(current: ServiceState, args: ServiceArgs): Plan<ServiceState> {
+export function planService(current: ServiceState, args: ServiceArgs): Plan<ServiceState, ServiceAction> {
   const d = decideService(current, args);
   const data: Record<string, unknown> = { name: current.unit, backend: current.backend, state: stateAfter(current, args) };
   if (current.statusOutput !== undefined) data['status'] = current.statusOutput;
   if (args.enabled !== undefined) data['enabled'] = args.enabled;
-  const plan: Plan<ServiceState> = { changes: d.steps.map((s) => s.change), effects: d.effects, current, data };
+  const plan: Plan<ServiceState, ServiceAction> = { steps: d.steps, effects: d.effects, current, data };
   if (d.steps.length === 0) plan.okReason = d.okReasons.join('; ');
   return plan;
 }
 
 /** The service module. */
-export const service: Module<ServiceArgs, ServiceState> = {
+export const service: Module<ServiceArgs, ServiceState, ServiceAction> = {
   name: 'service',
-  aliases: ['ansible.builtin.service'],
 
   async read(ctx, args) {
     checkName(args.name);
@@ -168,19 +166,19 @@ export const service: Module<ServiceArgs, ServiceState> = {
   plan: planService,
 
   /** Each action in turn; a failure stops there (the actions before it stay done). */
-  async apply(ctx, args, plan): Promise<Applied> {
+  async apply(ctx, _args, plan): Promise<Applied> {
     const s = plan.current;
     const b = BACKENDS[s.backend];
     let stdout = '';
     let stderr = '';
-    for (const st of decideService(s, args).steps) {
-      for (const argv of b.commands(s, st.action)) {
+    for (const st of plan.steps) {
+      for (const argv of b.commands(s, st.do)) {
         const r = await ctx.conn.run(argv, { env: { LC_ALL: 'C' }, becomeUser: ctx.becomeUser });
         stdout += r.stdout;
         stderr += r.stderr;
         if (r.rc !== 0) {
           const said = (r.stderr.trim() || r.stdout.trim()).split('\n').slice(-6).join('\n') || 'no output';
-          const status = b.explain && st.action !== 'enable' && st.action !== 'disable' ? await b.explain(ctx, s).catch(() => '') : '';
+          const status = b.explain && st.do !== 'enable' && st.do !== 'disable' ? await b.explain(ctx, s).catch(() => '') : '';
           throw new ModuleError(`${argv.join(' ')} failed (rc ${r.rc}):\n${said}${status ? `\n${status}` : ''}`, { rc: r.rc, stdout, stderr });
         }
       }
@@ -188,3 +186,5 @@ export const service: Module<ServiceArgs, ServiceState> = {
     return { rc: 0, stdout, stderr, data: plan.data };
   },
 };
+
+export default service;

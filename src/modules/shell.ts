@@ -18,7 +18,8 @@ function shellArgv(args: ShellArgs): string[] {
 /** The shell module. */
 export const shell = defineCommand<ShellArgs>({
   name: 'shell',
-  aliases: ['ansible.builtin.shell'],
   argv: shellArgv,
   display: (args) => args.cmd,
 });
+
+export default shell;

@@ -1,7 +1,7 @@
 // template: render a Handlebars file on the controller, then behave exactly like copy.
 import { posix } from 'node:path';
 import type { Module } from '../engine/module.js';
-import { applyCopy, copyQuery, type CopyOptions, type CopyState, planCopy, readControllerFile, readCopy } from './copy.js';
+import { applyCopy, type CopyDo, copyQuery, type CopyOptions, type CopyState, planCopy, readControllerFile, readCopy } from './copy.js';
 
 /** template's arguments: copy's options plus the template. */
 export interface TemplateArgs extends CopyOptions {
@@ -10,9 +10,8 @@ export interface TemplateArgs extends CopyOptions {
 }
 
 /** The template module. */
-export const template: Module<TemplateArgs, CopyState> = {
+export const template: Module<TemplateArgs, CopyState, CopyDo> = {
   name: 'template',
-  aliases: ['ansible.builtin.template'],
 
   query(args) {
     return typeof args.dest === 'string' && typeof args.src === 'string' ? copyQuery(args.dest, posix.basename(args.src)) : undefined;
@@ -28,3 +27,5 @@ export const template: Module<TemplateArgs, CopyState> = {
   plan: planCopy,
   apply: applyCopy,
 };
+
+export default template;

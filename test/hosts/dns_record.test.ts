@@ -5,6 +5,13 @@
 // 8.8.8.8 is only data in the zone. The tests run in order on the same host.
 import { strict as assert } from 'node:assert';
 import { readdirSync, readFileSync } from 'node:fs';
+import { sshConnection } from '../../src/engine/connection/ssh.js';
+import type { Connection } from '../../src/engine/connection/types.js';
+import type { ConnectionSettings } from '../../src/engine/inventory/connection_vars.js';
+import { Secret } from '../../src/engine/secret.js';
+import dnsRecord, { type DnsRecordArgs } from '../../src/modules/dns_record.js';
+import { assertAppliesItsPlan } from '../support/contract.js';
+import { fakeCtx } from '../modules/helpers.js';
 import { chmod, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { startHost, type TestHost } from '../support/testhost/host.js';
@@ -264,6 +271,39 @@ describe('hosts: dns_record against a real BIND 9 on fresh Debian 12, through th
       assert.ok(!hostSeen.includes(secret), 'the secret was in a host process argv or environment');
       // The key file's private folder is gone.
       assert.equal((await host().exec(['sh', '-c', 'grep -rl kiln-key /tmp 2>/dev/null | grep -v kiln-ps || true'])).stdout.trim(), '');
+    });
+  });
+  describe('the module contract against the real server: apply runs exactly the steps check mode shows', () => {
+    let conn: Connection | undefined;
+    before(async () => {
+      assert.ok(k);
+      const knownHostsFile = join(k.dir, '.ssh/known_hosts');
+      const settings: ConnectionSettings = { name: host().name, connection: 'ssh', host: host().ip, port: host().sshPort, user: host().user, privateKeyFile: host().keyFile, becomeMethod: 'sudo', hostKeyChecking: true, timeoutSec: 10, controlPersistSec: 0 };
+      conn = await sshConnection(settings, { homeDir: k.dir, sshConfigFile: false, agent: false, globalKnownHostsFiles: [], knownHostsFile, hostKeyPolicy: 'strict' });
+    });
+    after(async () => conn?.close());
+
+    it('zonefile: the write, then the reload (given only the write, the next plan is the reload)', async () => {
+      assert.ok(conn);
+      const original = (await host().exec(['cat', FOOBAR_FILE])).stdout;
+      const reset = async (): Promise<void> => {
+        const r = await host().exec(['sh', '-c', `cat > ${FOOBAR_FILE} && rndc reload foobar.com`], { input: original });
+        assert.equal(r.code, 0, r.stderr);
+      };
+      const args: DnsRecordArgs = { zone: 'foobar.com', zone_file: FOOBAR_FILE, record: 'contract', value: ['10.0.0.77', '10.0.0.78'] };
+      await assertAppliesItsPlan(dnsRecord, fakeCtx(conn), args, reset);
+      assert.deepEqual((await ask(host(), 'contract.foobar.com', 'A')).answers, ['10.0.0.77', '10.0.0.78']);
+    });
+
+    it('nsupdate: the one update', async () => {
+      assert.ok(conn);
+      const reset = async (): Promise<void> => {
+        const r = await host().exec(['nsupdate', '-k', '/etc/bind/kiln.key'], { input: `server ${host().ip}\nzone dyn.foobar.com\nupdate delete contract.dyn.foobar.com A\nsend\n` });
+        assert.equal(r.code, 0, r.stdout + r.stderr);
+      };
+      const args: DnsRecordArgs = { server: host().ip, zone: 'dyn.foobar.com', record: 'contract', value: '10.0.0.77', key_name: KEY_NAME, key_secret: new Secret(secret) };
+      await assertAppliesItsPlan(dnsRecord, fakeCtx(conn), args, reset);
+      assert.deepEqual((await ask(host(), 'contract.dyn.foobar.com', 'A')).answers, ['10.0.0.77']);
     });
   });
 });

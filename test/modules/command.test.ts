@@ -1,10 +1,11 @@
+import { moduleTraits } from '../../src/engine/schema/traits.js';
 import { strict as assert } from 'node:assert';
 import { existsSync, readdirSync, writeFileSync } from 'node:fs';
 import { localConnection } from '../../src/engine/connection/local.js';
 import type { ShellConnection } from '../../src/engine/connection/shell_connection.js';
 import { ModuleError } from '../../src/engine/errors.js';
 import { command, type CommandArgs, UNPREDICTABLE } from '../../src/modules/command.js';
-import { converge, counting, fakeCtx, removeDir, schemaChecks, summaries, tempDir } from './helpers.js';
+import { converge, counting, fakeCtx, removeDir, schemaChecks, summaries, tempDir, stepChange } from './helpers.js';
 
 describe('command: plan (canned state)', () => {
   it('always changes, and cannot be predicted in check mode', () => {
@@ -17,14 +18,14 @@ describe('command: plan (canned state)', () => {
 
   it('is ok when creates exists or removes does not, and says why', () => {
     const c = command.plan({ creates: { path: '/x', exists: true, type: 'file' } }, { cmd: 'make', creates: '/x' });
-    assert.deepEqual(c.changes, []);
+    assert.deepEqual(c.steps.map(stepChange), []);
     assert.equal(c.okReason, '/x exists (creates)');
     assert.equal(c.unpredictable, undefined);
     assert.equal(c.data?.['stdout'], 'skipped, since /x exists (creates)');
     const r = command.plan({ removes: { path: '/y', exists: false } }, { cmd: 'rm /y', removes: '/y' });
     assert.equal(r.okReason, '/y does not exist (removes)');
     const runs = command.plan({ creates: { path: '/x', exists: false }, removes: { path: '/y', exists: true, type: 'file' } }, { cmd: 'x', creates: '/x', removes: '/y' });
-    assert.equal(runs.changes.length, 1);
+    assert.equal(runs.steps.map(stepChange).length, 1);
   });
 
   it('is ok when an earlier task would create the creates path (check mode), naming the task', () => {
@@ -45,7 +46,7 @@ describe('command: plan (canned state)', () => {
   });
 
   it('takes free-form text as cmd', () => {
-    assert.equal(command.freeForm, 'cmd');
+    assert.equal(moduleTraits('command').freeForm, 'cmd');
   });
 });
 
@@ -126,7 +127,7 @@ describe('command: on a real host (local connection)', () => {
 
   it('check mode: a creates path that an earlier task would create makes it ok', async () => {
     const ctx = fakeCtx(conn);
-    ctx.planned.record({ kind: 'path', path: `${dir}/later`, type: 'file' }, 'write later');
+    ctx.planned.record({ kind: 'path', key: `${dir}/later`, state: 'file' }, 'write later');
     const { plan } = await converge(command, ctx, { cmd: 'generate', creates: `${dir}/later` }, { check: true });
     assert.equal(plan.okReason, `${dir}/later exists (creates): file ${dir}/later is planned by task 'write later'`);
   });

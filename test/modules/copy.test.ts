@@ -7,7 +7,7 @@ import { ModuleError } from '../../src/engine/errors.js';
 import { Secret } from '../../src/engine/secret.js';
 import { copy, type CopyArgs, type CopyState, validateArgv } from '../../src/modules/copy.js';
 import type { PathState } from '../../src/modules/facts/path.js';
-import { converge, counting, fakeCtx, isRoot, removeDir, schemaChecks, summaries, tempDir } from './helpers.js';
+import { converge, counting, fakeCtx, isRoot, removeDir, schemaChecks, summaries, tempDir, stepChange } from './helpers.js';
 
 const sha = (s: string | Buffer): string => createHash('sha256').update(s).digest('hex');
 const dirState = (path: string): PathState => ({ path, exists: true, type: 'directory', mode: 0o755, owner: 'root', group: 'root', uid: 0, gid: 0 });
@@ -41,7 +41,7 @@ const fails = (fn: () => unknown, re: RegExp): void => assert.throws(fn, (e: unk
 describe('copy: plan (canned state)', () => {
   it('is ok when content and mode already match, and says why', () => {
     const p = copy.plan(canned(fileWith('/etc/x', 'hello\n'), 'hello\n'), { dest: '/etc/x', content: 'hello\n', mode: '0644' });
-    assert.deepEqual(p.changes, []);
+    assert.deepEqual(p.steps.map(stepChange), []);
     assert.equal(p.okReason, '/etc/x already has this content and mode 0644');
     assert.deepEqual(p.data, { dest: '/etc/x', checksum: sha('hello\n'), size: 6, mode: '0644' });
   });
@@ -49,8 +49,8 @@ describe('copy: plan (canned state)', () => {
   it('plans a content update and a mode change as two changes', () => {
     const p = copy.plan(canned(fileWith('/etc/x', 'old\n'), 'new\n'), { dest: '/etc/x', content: 'new\n', mode: '0600' });
     assert.deepEqual(summaries(p), ['update content of /etc/x', 'mode 0644 -> 0600']);
-    assert.deepEqual(p.effects, [{ kind: 'path', path: '/etc/x', type: 'file' }]);
-    assert.equal(p.changes[0]?.diff, undefined, 'no diff unless --diff');
+    assert.deepEqual(p.effects, [{ kind: 'path', key: '/etc/x', state: 'file' }]);
+    assert.equal(p.steps.map(stepChange)[0]?.diff, undefined, 'no diff unless --diff');
   });
 
   it('plans only attribute changes when the content matches', () => {
@@ -61,9 +61,9 @@ describe('copy: plan (canned state)', () => {
 
   it('carries the diff as data with --diff', () => {
     const s = canned(fileWith('/etc/x', 'old\n'), 'new\n', { diff: { before: 'old\n', binary: false }, label: 'x.conf' });
-    assert.deepEqual(copy.plan(s, { dest: '/etc/x', src: 'x.conf' }).changes[0]?.diff, { path: '/etc/x', before: 'old\n', after: 'new\n', beforeHeader: '/etc/x', afterHeader: 'x.conf' });
+    assert.deepEqual(copy.plan(s, { dest: '/etc/x', src: 'x.conf' }).steps.map(stepChange)[0]?.diff, { path: '/etc/x', before: 'old\n', after: 'new\n', beforeHeader: '/etc/x', afterHeader: 'x.conf' });
     const created = canned({ path: '/etc/n', exists: false }, 'n\n', { diff: { before: null, binary: false } });
-    assert.equal(copy.plan(created, { dest: '/etc/n', content: 'n\n' }).changes[0]?.diff?.before, null);
+    assert.equal(copy.plan(created, { dest: '/etc/n', content: 'n\n' }).steps.map(stepChange)[0]?.diff?.before, null);
   });
 
   it('fails when the destination directory is missing and nobody creates it', () => {
@@ -74,12 +74,12 @@ describe('copy: plan (canned state)', () => {
   it('plans a pending create when an earlier task would create the directory (check mode)', () => {
     const parent: PathState = { path: '/srv/app', exists: true, type: 'directory', pending: "directory /srv/app is planned by task 'make dir'" };
     const p = copy.plan(canned({ path: '/srv/app/x', exists: false }, 'a', { parent }), { dest: '/srv/app/x', content: 'a', mode: '0600' });
-    assert.deepEqual(p.changes, [{ summary: 'create /srv/app/x', pending: "directory /srv/app is planned by task 'make dir'" }, { summary: 'mode 0600', pending: "directory /srv/app is planned by task 'make dir'" }]);
+    assert.deepEqual(p.steps.map(stepChange), [{ summary: 'create /srv/app/x', pending: "directory /srv/app is planned by task 'make dir'" }, { summary: 'mode 0600', pending: "directory /srv/app is planned by task 'make dir'" }]);
   });
 
   it('with force: false leaves an existing file alone', () => {
     const p = copy.plan(canned(fileWith('/etc/x', 'other'), 'a'), { dest: '/etc/x', content: 'a', force: false });
-    assert.deepEqual(p.changes, []);
+    assert.deepEqual(p.steps.map(stepChange), []);
     assert.equal(p.okReason, '/etc/x exists and force is false, so its content is left as it is');
   });
 
@@ -134,7 +134,7 @@ describe('copy: on a real host (local connection)', () => {
     assert.equal(readFileSync(`${dir}/etc/app.conf`, 'utf8'), 'listen 80;\n');
     assert.equal(r.applied?.data?.['dest'], `${dir}/etc/app.conf`);
     assert.equal(r.applied?.data?.['checksum'], sha('listen 80;\n'));
-    assert.deepEqual((await converge(copy, ctx, { src: 'app.conf', dest: `${dir}/etc/` })).plan.changes, []);
+    assert.deepEqual((await converge(copy, ctx, { src: 'app.conf', dest: `${dir}/etc/` })).plan.steps.map(stepChange), []);
   });
 
   it('fails clearly for a missing src', async () => {
@@ -193,7 +193,7 @@ describe('copy: on a real host (local connection)', () => {
     assert.ok(!c.calls.some((x) => x.startsWith('put')), c.calls.join('; '));
     assert.equal(statSync(dest).mode & 0o7777, 0o600);
     if (isRoot()) assert.equal(statSync(dest).uid, Number((await conn.run(['id', '-u', 'daemon'])).stdout.trim()));
-    assert.deepEqual((await converge(copy, fakeCtx(conn), args)).plan.changes, []);
+    assert.deepEqual((await converge(copy, fakeCtx(conn), args)).plan.steps.map(stepChange), []);
   });
 
   it('reads the old content only with --diff, and marks binary content', async () => {
@@ -201,22 +201,22 @@ describe('copy: on a real host (local connection)', () => {
     writeFileSync(dest, 'one\n');
     const c = counting(conn);
     const plain = await converge(copy, fakeCtx(c), { dest, content: 'two\n' }, { check: true });
-    assert.equal(plain.plan.changes[0]?.diff, undefined);
+    assert.equal(plain.plan.steps.map(stepChange)[0]?.diff, undefined);
     assert.ok(!c.calls.some((x) => x.startsWith('get')));
     const withDiff = await converge(copy, fakeCtx(c, { diff: true }), { dest, content: 'two\n' }, { check: true });
-    assert.deepEqual(withDiff.plan.changes[0]?.diff, { path: dest, before: 'one\n', after: 'two\n', beforeHeader: dest, afterHeader: 'dynamically generated' });
+    assert.deepEqual(withDiff.plan.steps.map(stepChange)[0]?.diff, { path: dest, before: 'one\n', after: 'two\n', beforeHeader: dest, afterHeader: 'dynamically generated' });
     const binary = await converge(copy, fakeCtx(conn, { diff: true }), { dest, content: 'a\0b' }, { check: true });
-    assert.equal(binary.plan.changes[0]?.diff?.binary, true);
+    assert.equal(binary.plan.steps.map(stepChange)[0]?.diff?.binary, true);
     const secret = await converge(copy, fakeCtx(conn, { diff: true }), { dest, content: new Secret('hunter2') }, { check: true });
-    assert.equal(secret.plan.changes[0]?.diff, undefined, 'secret content never goes into a diff');
+    assert.equal(secret.plan.steps.map(stepChange)[0]?.diff, undefined, 'secret content never goes into a diff');
     assert.equal(readFileSync(dest, 'utf8'), 'one\n', 'check mode wrote nothing');
   });
 
   it('check mode: copying into a directory an earlier task would create is pending; otherwise it fails', async () => {
     const ctx = fakeCtx(conn, { task: 'make dir' });
-    ctx.planned.record({ kind: 'path', path: `${dir}/later`, type: 'directory' }, 'make dir');
+    ctx.planned.record({ kind: 'path', key: `${dir}/later`, state: 'directory' }, 'make dir');
     const { plan } = await converge(copy, ctx, { dest: `${dir}/later/app.conf`, content: 'x' }, { check: true });
-    assert.deepEqual(plan.changes, [{ summary: `create ${dir}/later/app.conf`, pending: `directory ${dir}/later is planned by task 'make dir'` }]);
+    assert.deepEqual(plan.steps.map(stepChange), [{ summary: `create ${dir}/later/app.conf`, pending: `directory ${dir}/later is planned by task 'make dir'` }]);
     await assert.rejects(
       converge(copy, fakeCtx(conn), { dest: `${dir}/never/app.conf`, content: 'x' }, { check: true }),
       new RegExp(`destination directory ${dir}/never does not exist; create it first with file: state=directory`),

@@ -5,6 +5,7 @@ import { strict as assert } from 'node:assert';
 import type { Connection, PutOptions, RunOptions, RunResult } from '../../src/engine/connection/types.js';
 import { PutError } from '../../src/engine/connection/shell_connection.js';
 import { ModuleError } from '../../src/engine/errors.js';
+import type { Change } from '../../src/engine/result.js';
 import type { ModuleContext } from '../../src/engine/module.js';
 import { PlannedState } from '../../src/engine/planned.js';
 import { Secret } from '../../src/engine/secret.js';
@@ -81,6 +82,8 @@ async function run(conn: Connection, args: DnsRecordArgs, over: Partial<ModuleCo
   return plan;
 }
 
+const changes = (plan: DnsPlan): Change[] => plan.steps.map((s) => s.change);
+
 const fails = async (p: Promise<unknown>, re: RegExp): Promise<void> => {
   await assert.rejects(p, (e: unknown) => e instanceof ModuleError && re.test(e.message));
 };
@@ -141,10 +144,10 @@ describe('dns_record: zonefile backend', () => {
     const h = zoneHost();
     const plan = await run(h, ZF);
     assert.deepEqual(
-      plan.changes.map((c) => c.summary),
+      changes(plan).map((c) => c.summary),
       [`www.foobar.com. A: add 8.8.8.8, remove 1.2.3.4 in ${FILE}; SOA serial 7 -> 8`, 'rndc reload foobar.com'],
     );
-    assert.deepEqual(plan.changes[0]?.diff, {
+    assert.deepEqual(changes(plan)[0]?.diff, {
       path: `www.foobar.com. A (${FILE})`,
       before: 'www.foobar.com. 3600 IN A 1.2.3.4\n',
       after: 'www.foobar.com. 3600 IN A 8.8.8.8\n',
@@ -162,22 +165,22 @@ describe('dns_record: zonefile backend', () => {
     const h = zoneHost();
     await run(h, ZF);
     const second = await run(h, { ...ZF, record: 'ftp', value: '10.0.0.21' });
-    assert.match(second.changes[0]!.summary, /SOA serial 8 already bumped by an earlier task of this run$/);
+    assert.match(changes(second)[0]!.summary, /SOA serial 8 already bumped by an earlier task of this run$/);
     const third = await run(h, { ...ZF, record: 'ftp', value: '10.0.0.21' });
     assert.equal(third.steps.length, 0);
     assert.match(h.files.get(FILE)!.toString(), /\( 8 3600/);
     // Another run (another connection) to the same file bumps again.
     const other = zoneHost(h.files.get(FILE)!.toString('latin1'));
     const next = await run(other, { ...ZF, value: '9.9.9.9' });
-    assert.match(next.changes[0]!.summary, /SOA serial 8 -> 9$/);
+    assert.match(changes(next)[0]!.summary, /SOA serial 8 -> 9$/);
   });
 
   it('check mode plans the same, writes nothing and remembers nothing', async () => {
     const h = zoneHost();
     const a = await run(h, ZF, {}, true);
     const b = await run(h, { ...ZF, record: 'ftp', value: '10.0.0.21' }, {}, true);
-    assert.match(a.changes[0]!.summary, /SOA serial 7 -> 8$/);
-    assert.match(b.changes[0]!.summary, /SOA serial 7 -> 8$/);
+    assert.match(changes(a)[0]!.summary, /SOA serial 7 -> 8$/);
+    assert.match(changes(b)[0]!.summary, /SOA serial 7 -> 8$/);
     assert.equal(h.calls.filter((c) => c.kind === 'put' || c.kind === 'run').length, 0);
   });
 
@@ -211,16 +214,35 @@ describe('dns_record: zonefile backend', () => {
     none.files.clear();
     await fails(run(none, ZF), /zone file \/etc\/bind\/db\.foobar\.com does not exist/);
     const planned = new PlannedState();
-    planned.record({ kind: 'path', path: FILE, type: 'file' }, 'write the zone');
+    planned.record({ kind: 'path', key: FILE, state: 'file' }, 'write the zone');
     const p = await run(none, ZF, { planned }, true);
-    assert.deepEqual(p.changes, [{ summary: `www.foobar.com. A: set to 8.8.8.8 in ${FILE}`, pending: `${FILE} is planned by task 'write the zone'` }]);
+    assert.deepEqual(changes(p), [{ summary: `www.foobar.com. A: set to 8.8.8.8 in ${FILE}`, pending: `${FILE} is planned by task 'write the zone'` }]);
 
     const noTool = zoneHost(ZONE_TEXT, (c) => (c.kind === 'script' ? { stdout: '' } : undefined));
     await fails(run(noTool, ZF), /named-checkzone is not installed.*install bind9-utils/);
     const pkg = new PlannedState();
-    pkg.record({ kind: 'package', name: 'bind9', state: 'present' }, 'install bind');
+    pkg.record({ kind: 'package', key: 'bind9', state: 'present' }, 'install bind');
     const q = await run(noTool, ZF, { planned: pkg }, true);
-    assert.equal(q.changes[0]?.pending, "named-checkzone comes with bind9, planned for install by task 'install bind'");
+    assert.equal(changes(q)[0]?.pending, "named-checkzone comes with bind9, planned for install by task 'install bind'");
+  });
+
+  it('reloads a zone whose file is newer than what named serves, even when the records are right', async () => {
+    const probe = (lines: string) => (c: Call) => (c.kind === 'script' ? { stdout: `checkzone\n${lines}` } : undefined);
+    const fresh = zoneHost(ZONE_TEXT, probe('mtime 1700000000\nloaded_serial 7\nloaded_at Tue, 14 Nov 2023 22:13:21 GMT\n'));
+    const ok = await run(fresh, { ...ZF, value: '1.2.3.4' });
+    assert.equal(ok.steps.length, 0);
+    assert.deepEqual(fresh.calls[0]?.argv, [FILE, '1', 'foobar.com']);
+    const old = zoneHost(ZONE_TEXT, probe('mtime 1700000000\nloaded_serial 6\nloaded_at Tue, 14 Nov 2023 22:13:21 GMT\n'));
+    const p = await run(old, { ...ZF, value: '1.2.3.4' });
+    assert.deepEqual(changes(p), [{ summary: `rndc reload foobar.com: named serves serial 6, ${FILE} has 7` }]);
+    assert.deepEqual(old.calls.at(-1)?.argv, ['rndc', 'reload', 'foobar.com']);
+    const touched = zoneHost(ZONE_TEXT, probe('mtime 1700000100\nloaded_serial 7\nloaded_at Tue, 14 Nov 2023 22:13:21 GMT\n'));
+    assert.deepEqual(changes(await run(touched, { ...ZF, value: '1.2.3.4' }, {}, true)), [{ summary: `rndc reload foobar.com: ${FILE} changed after named last loaded it` }]);
+    // named not running (rndc says nothing): nothing to compare, so no reload is planned; reload: false asks nothing.
+    assert.equal((await run(zoneHost(ZONE_TEXT, probe('mtime 1700000100\n')), { ...ZF, value: '1.2.3.4' })).steps.length, 0);
+    const off = zoneHost(ZONE_TEXT, probe('loaded_serial 6\nloaded_at Tue, 14 Nov 2023 22:13:21 GMT\n'));
+    assert.equal((await run(off, { ...ZF, value: '1.2.3.4', reload: false })).steps.length, 0);
+    assert.equal(off.calls[0]?.argv[1], '0');
   });
 
   it('refuses a CNAME beside the name\'s A record before touching anything', async () => {
@@ -265,11 +287,11 @@ describe('dns_record: nsupdate backend', () => {
     const h = nsHost([before], after);
     const plan = await run(h, { ...NS, value: ['8.8.8.8', '8.8.4.4'] });
     assert.deepEqual(
-      plan.changes.map((c) => c.summary),
+      changes(plan).map((c) => c.summary),
       ['www.dyn.foobar.com. A: add 8.8.8.8, 8.8.4.4, remove 1.2.3.4 (dynamic update to 127.0.0.1 port 53)'],
     );
-    assert.deepEqual(plan.changes[0]?.diff?.before, 'www.dyn.foobar.com. 300 IN A 1.2.3.4\n');
-    assert.deepEqual(plan.changes[0]?.diff?.after, 'www.dyn.foobar.com. 300 IN A 8.8.8.8\nwww.dyn.foobar.com. 300 IN A 8.8.4.4\n');
+    assert.deepEqual(changes(plan)[0]?.diff?.before, 'www.dyn.foobar.com. 300 IN A 1.2.3.4\n');
+    assert.deepEqual(changes(plan)[0]?.diff?.after, 'www.dyn.foobar.com. 300 IN A 8.8.8.8\nwww.dyn.foobar.com. 300 IN A 8.8.4.4\n');
     const u = h.calls.at(-1)!;
     assert.deepEqual(u.argv, ['1', '127.0.0.1', '53', 'tcp', 'www.dyn.foobar.com.', 'A']);
     assert.equal(
@@ -302,7 +324,7 @@ describe('dns_record: nsupdate backend', () => {
   it('a TTL change rewrites the whole set', async () => {
     const h = nsHost([dig('www.dyn.foobar.com.', 'A', ['www.dyn.foobar.com.\t60\tIN\tA\t8.8.8.8'])]);
     const plan = await run(h, { ...NS, ttl: 300 }, {}, true);
-    assert.equal(plan.changes[0]?.summary, 'www.dyn.foobar.com. A: TTL 60 -> 300 (dynamic update to 127.0.0.1 port 53)');
+    assert.equal(changes(plan)[0]?.summary, 'www.dyn.foobar.com. A: TTL 60 -> 300 (dynamic update to 127.0.0.1 port 53)');
     assert.match((plan.steps[0]!.do as { commands: string }).commands, /update delete www\.dyn\.foobar\.com\. IN A\nupdate add www\.dyn\.foobar\.com\. 300 IN A 8\.8\.8\.8\n/);
   });
 
@@ -349,13 +371,13 @@ describe('dns_record: nsupdate backend', () => {
     const noDig = new Host(() => ({ stdout: 'kiln-dns: missing dig\n' }));
     await fails(run(noDig, NS), /dig is not installed on this host.*bind9-dnsutils/);
     const planned = new PlannedState();
-    planned.record({ kind: 'package', name: 'bind9-dnsutils', state: 'present' }, 'tools');
+    planned.record({ kind: 'package', key: 'bind9-dnsutils', state: 'present' }, 'tools');
     const p = await run(noDig, NS, { planned }, true);
-    assert.deepEqual(p.changes, [{ summary: 'www.dyn.foobar.com. A: set to 8.8.8.8 on DNS server 127.0.0.1 port 53', pending: "dig is not installed yet; bind9-dnsutils is planned for install by task 'tools'" }]);
+    assert.deepEqual(changes(p), [{ summary: 'www.dyn.foobar.com. A: set to 8.8.8.8 on DNS server 127.0.0.1 port 53', pending: "dig is not installed yet; bind9-dnsutils is planned for install by task 'tools'" }]);
     const down = nsHost([dig('www.dyn.foobar.com.', 'A', [], { rc: 9 })]);
     const bind = new PlannedState();
-    bind.record({ kind: 'package', name: 'bind9', state: 'present' }, 'install bind');
+    bind.record({ kind: 'package', key: 'bind9', state: 'present' }, 'install bind');
     const q = await run(down, NS, { planned: bind }, true);
-    assert.match(q.changes[0]!.pending!, /gave no answer.*; bind9 is planned for install by task 'install bind'$/s);
+    assert.match(changes(q)[0]!.pending!, /gave no answer.*; bind9 is planned for install by task 'install bind'$/s);
   });
 });

@@ -5,9 +5,10 @@ import type { ShellConnection } from '../../src/engine/connection/shell_connecti
 import { ModuleError } from '../../src/engine/errors.js';
 import { PlannedState } from '../../src/engine/planned.js';
 import { type PathState, withPlanned } from '../../src/modules/facts/path.js';
-import { chmodSpec, checkMode, file, type FileArgs, type FileState, resolveMode } from '../../src/modules/file.js';
+import { file, type FileArgs, type FileState } from '../../src/modules/file.js';
+import { chmodSpec, checkMode, resolveMode } from '../../src/modules/file/attrs.js';
 import { moduleNames, MODULES } from '../../src/modules/index.js';
-import { converge, fakeCtx, isRoot, removeDir, schemaChecks, summaries, tempDir } from './helpers.js';
+import { converge, fakeCtx, isRoot, removeDir, schemaChecks, summaries, tempDir, stepChange } from './helpers.js';
 
 const dirState = (path: string, over: Partial<PathState> = {}): PathState => ({ path, exists: true, type: 'directory', mode: 0o755, owner: 'root', group: 'root', uid: 0, gid: 0, ...over });
 const fileState = (path: string, over: Partial<PathState> = {}): PathState => ({ path, exists: true, type: 'file', mode: 0o644, owner: 'root', group: 'root', uid: 0, gid: 0, inode: '1:1', ...over });
@@ -54,7 +55,7 @@ describe('file: modes', () => {
 describe('file: plan (canned state)', () => {
   it('is ok for a converged directory, and says why', () => {
     const p = plan(state(dirState('/srv/app', { owner: 'www-data', uid: 33 })), { path: '/srv/app', state: 'directory', mode: '0755', owner: 'www-data' });
-    assert.deepEqual(p.changes, []);
+    assert.deepEqual(p.steps.map(stepChange), []);
     assert.equal(p.okReason, '/srv/app is already a directory with mode 0755 and owner www-data');
     assert.deepEqual(p.data, { path: '/srv/app', state: 'directory', mode: '0755', owner: 'www-data', group: 'root' });
   });
@@ -67,14 +68,14 @@ describe('file: plan (canned state)', () => {
 
   it('matches numeric owners by id', () => {
     const p = plan(state(dirState('/d', { owner: 'www-data', uid: 33 })), { path: '/d', state: 'directory', owner: '33' });
-    assert.deepEqual(p.changes, []);
+    assert.deepEqual(p.steps.map(stepChange), []);
   });
 
   it('creates a missing directory and records the effect', () => {
     const p = plan(state(gone('/srv/new')), { path: '/srv/new', state: 'directory', mode: '0750' });
     assert.deepEqual(summaries(p), ['create directory /srv/new', 'mode 0750']);
-    assert.deepEqual(p.effects, [{ kind: 'path', path: '/srv/new', type: 'directory' }]);
-    assert.deepEqual(p.changes[0]?.diff, { path: '/srv/new', before: 'absent\n', after: 'directory\n' });
+    assert.deepEqual(p.effects, [{ kind: 'path', key: '/srv/new', state: 'directory' }]);
+    assert.deepEqual(p.steps.map(stepChange)[0]?.diff, { path: '/srv/new', before: 'absent\n', after: 'directory\n' });
   });
 
   it('refuses to turn a file into a directory', () => {
@@ -82,17 +83,17 @@ describe('file: plan (canned state)', () => {
   });
 
   it('accepts dest and name as aliases of path, and trailing slashes', () => {
-    assert.deepEqual(plan(state(dirState('/d')), { dest: '/d', state: 'directory' }).changes, []);
-    assert.deepEqual(plan(state(dirState('/d')), { name: '/d/', state: 'directory' }).changes, []);
+    assert.deepEqual(plan(state(dirState('/d')), { dest: '/d', state: 'directory' }).steps.map(stepChange), []);
+    assert.deepEqual(plan(state(dirState('/d')), { name: '/d/', state: 'directory' }).steps.map(stepChange), []);
   });
 
   it('is ok when an absent path is already missing, and removes one that exists', () => {
     const ok = plan(state(gone('/tmp/x')), { path: '/tmp/x', state: 'absent' });
-    assert.deepEqual(ok.changes, []);
+    assert.deepEqual(ok.steps.map(stepChange), []);
     assert.equal(ok.okReason, '/tmp/x does not exist');
     const rm = plan(state(dirState('/tmp/x')), { path: '/tmp/x', state: 'absent' });
     assert.deepEqual(summaries(rm), ['remove directory /tmp/x and everything below it']);
-    assert.deepEqual(rm.effects, [{ kind: 'path', path: '/tmp/x', type: 'absent' }]);
+    assert.deepEqual(rm.effects, [{ kind: 'path', key: '/tmp/x', state: 'absent' }]);
   });
 
   it('without state, keeps the type and fails like Ansible on a missing path', () => {
@@ -111,7 +112,7 @@ describe('file: plan (canned state)', () => {
     assert.deepEqual(summaries(plan(state(fileState('/f')), { path: '/f', state: 'touch' })), ['update the timestamps of /f']);
     const p = plan(state(gone('/parent/f')), { path: '/parent/f', state: 'touch', mode: 'u=rw,go=' });
     assert.deepEqual(summaries(p), ['create file /parent/f', 'mode 0600']);
-    assert.deepEqual(p.effects, [{ kind: 'path', path: '/parent/f', type: 'file' }]);
+    assert.deepEqual(p.effects, [{ kind: 'path', key: '/parent/f', state: 'file' }]);
   });
 
   it('touch needs the parent directory', () => {
@@ -123,7 +124,7 @@ describe('file: plan (canned state)', () => {
 
     it('is ok when the link already points at src', () => {
       const p = plan(state(link('/etc/a'), { src: fileState('/etc/a') }), { path: '/l', state: 'link', src: '/etc/a' });
-      assert.deepEqual(p.changes, []);
+      assert.deepEqual(p.steps.map(stepChange), []);
       assert.equal(p.okReason, '/l already links to /etc/a');
     });
 
@@ -136,7 +137,7 @@ describe('file: plan (canned state)', () => {
 
     it('refuses a link to a missing src unless forced', () => {
       fails(() => plan(state(gone('/l'), { src: gone('/etc/a') }), { path: '/l', state: 'link', src: '/etc/a' }), /src \/etc\/a does not exist; create it first, or set force: true/);
-      assert.equal(plan(state(gone('/l'), { src: gone('/etc/a') }), { path: '/l', state: 'link', src: '/etc/a', force: true }).changes.length, 1);
+      assert.equal(plan(state(gone('/l'), { src: gone('/etc/a') }), { path: '/l', state: 'link', src: '/etc/a', force: true }).steps.map(stepChange).length, 1);
     });
 
     it('refuses a mode on a link', () => {
@@ -145,10 +146,10 @@ describe('file: plan (canned state)', () => {
 
     it('plans a link to a file that an earlier task only plans, marked pending (check mode)', () => {
       const planned = new PlannedState();
-      planned.record({ kind: 'path', path: '/etc/app.conf', type: 'file' }, 'write config');
+      planned.record({ kind: 'path', key: '/etc/app.conf', state: 'file' }, 'write config');
       const src = withPlanned(gone('/etc/app.conf'), planned);
       const p = plan(state(gone('/l'), { src }), { path: '/l', state: 'link', src: '/etc/app.conf' });
-      assert.deepEqual(p.changes, [
+      assert.deepEqual(p.steps.map(stepChange), [
         { summary: 'create link /l -> /etc/app.conf', diff: { path: '/l', before: 'absent\n', after: 'link to /etc/app.conf\n' }, pending: "file /etc/app.conf is planned by task 'write config'" },
       ]);
     });
@@ -204,7 +205,7 @@ describe('file: on a real host (local connection)', () => {
     assert.deepEqual(summaries(first.plan), [`create directory ${dir}/a/b/c`, 'mode 0750']);
     assert.equal(statSync(`${dir}/a/b/c`).mode & 0o7777, 0o750);
     const second = await converge(file, ctx, args);
-    assert.deepEqual(second.plan.changes, []);
+    assert.deepEqual(second.plan.steps.map(stepChange), []);
     assert.equal(second.plan.okReason, `${dir}/a/b/c is already a directory with mode 0750`);
     assert.equal(second.applied, undefined);
   });
@@ -226,7 +227,7 @@ describe('file: on a real host (local connection)', () => {
       assert.equal(statSync(`${base}/${n}/f ${n}`).mode & 0o777, 0o600);
     }
     assert.ok(!existsSync(`${process.env['HOME'] ?? '/root'}/pwned`) && !existsSync('pwned') && !existsSync('pwned2'));
-    for (const n of names) assert.deepEqual((await converge(file, ctx, { path: `${base}/${n}/l ${n}`, state: 'link', src: `f ${n}` })).plan.changes, []);
+    for (const n of names) assert.deepEqual((await converge(file, ctx, { path: `${base}/${n}/l ${n}`, state: 'link', src: `f ${n}` })).plan.steps.map(stepChange), []);
   });
 
   it('changes mode, owner and group, then is ok', async function () {
@@ -253,7 +254,7 @@ describe('file: on a real host (local connection)', () => {
     const ctx = fakeCtx(conn);
     await converge(file, ctx, { path: d, state: 'directory', mode: '0755' });
     assert.equal(statSync(d).mode & 0o7777, 0o755);
-    assert.deepEqual((await converge(file, ctx, { path: d, state: 'directory', mode: '0755' })).plan.changes, []);
+    assert.deepEqual((await converge(file, ctx, { path: d, state: 'directory', mode: '0755' })).plan.steps.map(stepChange), []);
   });
 
   it('applies mode and owner recursively, skipping links, and converges', async function () {
@@ -272,7 +273,7 @@ describe('file: on a real host (local connection)', () => {
     assert.equal(statSync(`${t}/sub/deeper`).mode & 0o777, 0o750);
     if (isRoot()) assert.equal(lstatSync(`${t}/link`).gid, statSync(`${t}/sub/a`).gid);
     const second = await converge(file, ctx, args);
-    assert.deepEqual(second.plan.changes, []);
+    assert.deepEqual(second.plan.steps.map(stepChange), []);
   });
 
   it('removes a tree, then says it does not exist', async () => {
@@ -290,7 +291,7 @@ describe('file: on a real host (local connection)', () => {
     await assert.rejects(converge(file, ctx, { path: `${dir}/h-dst`, state: 'hard', src: `${dir}/h-src` }), /set force: true/);
     await converge(file, ctx, { path: `${dir}/h-dst`, state: 'hard', src: 'h-src', force: true });
     assert.equal(statSync(`${dir}/h-dst`).ino, statSync(`${dir}/h-src`).ino);
-    assert.deepEqual((await converge(file, ctx, { path: `${dir}/h-dst`, state: 'hard', src: 'h-src' })).plan.changes, []);
+    assert.deepEqual((await converge(file, ctx, { path: `${dir}/h-dst`, state: 'hard', src: 'h-src' })).plan.steps.map(stepChange), []);
   });
 
   it('replaces an empty directory with a link only with force, and never a full one', async () => {
@@ -310,11 +311,11 @@ describe('file: on a real host (local connection)', () => {
     assert.ok(!existsSync(`${dir}/later`));
     const next = { ...ctx, task: 'touch it' };
     const { plan: p } = await converge(file, next, { path: `${dir}/later/conf.d/x`, state: 'touch' }, { check: true });
-    assert.deepEqual(p.changes, [
+    assert.deepEqual(p.steps.map(stepChange), [
       { summary: `create file ${dir}/later/conf.d/x`, diff: { path: `${dir}/later/conf.d/x`, before: 'absent\n', after: 'file\n' }, pending: `directory ${dir}/later/conf.d is planned by task 'make dir'` },
     ]);
     const same = await converge(file, next, { path: `${dir}/later/conf.d`, state: 'directory', mode: '0700' }, { check: true });
-    assert.deepEqual(same.plan.changes, [{ summary: 'mode 0700', pending: `directory ${dir}/later/conf.d is planned by task 'make dir'` }]);
+    assert.deepEqual(same.plan.steps.map(stepChange), [{ summary: 'mode 0700', pending: `directory ${dir}/later/conf.d is planned by task 'make dir'` }]);
   });
 
   it('fails a touch in a directory that nobody creates', async () => {

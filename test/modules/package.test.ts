@@ -11,8 +11,9 @@ import { PlannedState } from '../../src/engine/planned.js';
 import { type PackageArgs, packageModule, planPackage } from '../../src/modules/package.js';
 import { APT_PROVIDERS_SCRIPT, APT_READ_SCRIPT, parseAptRead, parsePolicy, parseProviders, transactionCount, UPDATE_STAMP } from '../../src/modules/package/apt.js';
 import type { PackageState } from '../../src/modules/package/types.js';
-import { converge, counting, fakeCtx, schemaChecks, summaries } from './helpers.js';
+import { converge, counting, fakeCtx, schemaChecks, summaries, stepChange } from './helpers.js';
 import { FakeConn } from './fake_conn.js';
+import { plannedInstalls } from '../../src/modules/package/planned.js';
 
 
 
@@ -140,14 +141,14 @@ describe('package (apt): plan (canned state)', () => {
 
   it('is ok when the package is installed, and says which version', async () => {
     const { plan } = await planned({ name: 'nginx' }, nginxAt('1.22.1-9'));
-    assert.deepEqual(plan.changes, []);
+    assert.deepEqual(plan.steps.map(stepChange), []);
     assert.equal(plan.okReason, 'nginx 1.22.1-9 is installed');
   });
 
   it('installs a missing package, naming the version apt would pick, and remembers it for check mode', async () => {
     const { plan } = await planned({ name: 'nginx' }, nginxAbsent);
     assert.deepEqual(summaries(plan), ['install nginx 1.22.1-9+deb12u1']);
-    assert.deepEqual(plan.effects, [{ kind: 'package', name: 'nginx', state: 'present' }]);
+    assert.deepEqual(plan.effects, [{ kind: 'package', key: 'nginx', state: 'present' }]);
   });
 
   it('takes a comma-separated string or a list, merges duplicates, and refuses what is no package name', async () => {
@@ -187,7 +188,7 @@ describe('package (apt): plan (canned state)', () => {
     const state = await packageModule.read(ctxFor(conn), { name: 'awk' });
     assert.deepEqual(conn.calls.map((c) => c.script), [APT_READ_SCRIPT, APT_PROVIDERS_SCRIPT]);
     const plan = packageModule.plan(state, { name: 'awk' });
-    assert.deepEqual(plan.changes, []);
+    assert.deepEqual(plan.steps.map(stepChange), []);
     assert.equal(plan.okReason, 'awk is a virtual package, provided by the installed mawk');
     assert.match(packageModule.plan(state, { name: 'awk', state: 'latest' }).okReason ?? '', /provided by the installed mawk; to keep it at the newest version, name mawk$/);
     assert.match(packageModule.plan(state, { name: 'awk', state: 'absent' }).okReason ?? '', /^awk is a virtual package, provided by the installed mawk; nothing is installed under its own name/);
@@ -210,10 +211,10 @@ describe('package (apt): plan (canned state)', () => {
     assert.deepEqual(summaries((await planned({ name: 'nginx', state: 'latest' }, nginxAt('1.22.1-9'))).plan), ['upgrade nginx 1.22.1-9 -> 1.22.1-9+deb12u1']);
     assert.deepEqual(summaries((await planned({ name: 'nginx', state: 'latest' }, nginxAbsent)).plan), ['install nginx 1.22.1-9+deb12u1']);
     const top = await planned({ name: 'nginx', state: 'latest' }, nginxAt('1.22.1-9+deb12u1'));
-    assert.deepEqual(top.plan.changes, []);
+    assert.deepEqual(top.plan.steps.map(stepChange), []);
     assert.equal(top.plan.okReason, 'nginx 1.22.1-9+deb12u1 is the newest version');
     const local = await planned({ name: 'nginx', state: 'latest' }, aptOut({ dpkg: [installed('nginx', '9.9')], policy: [policy('nginx', '9.9', ['9.9', '1.22.1-9'], '9.9')] }));
-    assert.deepEqual(local.plan.changes, [], 'a newer local build is not "upgraded" to an older candidate');
+    assert.deepEqual(local.plan.steps.map(stepChange), [], 'a newer local build is not "upgraded" to an older candidate');
   });
 
   it('latest with a cache update: asks apt again after the update, and says so', async () => {
@@ -226,14 +227,14 @@ describe('package (apt): plan (canned state)', () => {
     assert.deepEqual(summaries((await planned({ name: 'nginx', state: 'absent' }, nginxAt('1.22.1-9'))).plan), ['remove nginx 1.22.1-9']);
     assert.deepEqual(summaries((await planned({ name: 'nginx', state: 'absent', purge: true }, nginxAt('1.22.1-9'))).plan), ['purge nginx 1.22.1-9']);
     const gone = await planned({ name: ['nginx', 'surely-not-a-package'], state: 'absent' }, aptOut({ policy: [NGINX_POLICY] }));
-    assert.deepEqual(gone.plan.changes, []);
+    assert.deepEqual(gone.plan.steps.map(stepChange), []);
     assert.equal(gone.plan.okReason, 'nginx is not installed; surely-not-a-package is not installed');
     const rc = aptOut({ dpkg: [installed('nginx', '1.22.1-9', 'amd64', 'deinstall ok config-files')], policy: [NGINX_POLICY] });
     assert.equal((await planned({ name: 'nginx', state: 'absent' }, rc)).plan.okReason, 'nginx is not installed (its configuration files remain; purge: true removes them)');
     assert.deepEqual(summaries((await planned({ name: 'nginx', state: 'absent', purge: true }, rc)).plan), ['purge the configuration files nginx left behind']);
     const other = await planned({ name: 'nginx=1.0', state: 'absent' }, nginxAt('1.22.1-9'));
     assert.equal(other.plan.okReason, 'nginx 1.22.1-9 is installed, not 1.0, so there is nothing to remove');
-    assert.deepEqual((await planned({ name: 'nginx', state: 'absent' }, nginxAt('1.22.1-9'))).plan.effects, [{ kind: 'package', name: 'nginx', state: 'absent' }]);
+    assert.deepEqual((await planned({ name: 'nginx', state: 'absent' }, nginxAt('1.22.1-9'))).plan.effects, [{ kind: 'package', key: 'nginx', state: 'absent' }]);
   });
 
   it('finishes a half-installed package', async () => {
@@ -244,12 +245,12 @@ describe('package (apt): plan (canned state)', () => {
 
   it('cache_valid_time: updates only when the last update is older, or unknown', async () => {
     const fresh = await planned({ update_cache: true, cache_valid_time: 3600 }, aptOut({ names: false, stamp: NOW - 600 }));
-    assert.deepEqual(fresh.plan.changes, []);
+    assert.deepEqual(fresh.plan.steps.map(stepChange), []);
     assert.equal(fresh.plan.okReason, 'the apt cache was updated 10 min ago, within cache_valid_time 3600 s');
     assert.deepEqual(fresh.conn.calls[0]?.argv, [], 'no names: only the cache age is read');
     const stale = await planned({ cache_valid_time: 3600 }, aptOut({ names: false, stamp: NOW - 3 * 3600 }));
     assert.deepEqual(summaries(stale.plan), ['update the apt cache (last updated 3 h ago, cache_valid_time 3600 s)']);
-    assert.deepEqual(stale.plan.effects, [{ kind: 'path', path: UPDATE_STAMP, type: 'file' }]);
+    assert.deepEqual(stale.plan.effects, [{ kind: 'path', key: UPDATE_STAMP, state: 'file' }]);
     const lists = await planned({ cache_valid_time: 3600 }, aptOut({ names: false, lists: NOW - 7200 }));
     assert.deepEqual(summaries(lists.plan), ['update the apt cache (last updated 2 h ago, cache_valid_time 3600 s)']);
     const never = await planned({ cache_valid_time: 3600 }, aptOut({ names: false }));
@@ -263,16 +264,16 @@ describe('package (apt): plan (canned state)', () => {
 describe('package (apt): check mode follows earlier tasks', () => {
   it('sees a package an earlier task installs or removes, and a cache update it plans', async () => {
     const planned_ = new PlannedState();
-    planned_.record({ kind: 'package', name: 'nginx', state: 'present' }, 'install nginx');
-    planned_.record({ kind: 'path', path: UPDATE_STAMP, type: 'file' }, 'refresh apt');
+    planned_.record({ kind: 'package', key: 'nginx', state: 'present' }, 'install nginx');
+    planned_.record({ kind: 'path', key: UPDATE_STAMP, state: 'file' }, 'refresh apt');
     const over = { planned: planned_ };
     const ok = await planned({ name: 'nginx' }, aptOut({ policy: [NGINX_POLICY] }), over);
-    assert.deepEqual(ok.plan.changes, []);
+    assert.deepEqual(ok.plan.steps.map(stepChange), []);
     assert.equal(ok.plan.okReason, "nginx is planned for install by task 'install nginx'");
     const rm = await planned({ name: 'nginx', state: 'absent' }, aptOut({ policy: [NGINX_POLICY] }), over);
-    assert.deepEqual(rm.plan.changes, [{ summary: 'remove nginx', pending: "nginx is planned for install by task 'install nginx'" }]);
+    assert.deepEqual(rm.plan.steps.map(stepChange), [{ summary: 'remove nginx', pending: "nginx is planned for install by task 'install nginx'" }]);
     const fresh = await planned({ name: 'brand-new-package', cache_valid_time: 60 }, aptOut({ stamp: NOW - 86400 }), over);
-    assert.deepEqual(fresh.plan.changes, [{ summary: 'install brand-new-package', pending: "an apt cache update is planned by task 'refresh apt'" }]);
+    assert.deepEqual(fresh.plan.steps.map(stepChange), [{ summary: 'install brand-new-package', pending: "an apt cache update is planned by task 'refresh apt'" }]);
     assert.equal(fresh.plan.okReason, undefined);
   });
 
@@ -281,8 +282,8 @@ describe('package (apt): check mode follows earlier tasks', () => {
     const ctx = ctxFor(conn, { task: 'install web' });
     await converge(packageModule, ctx, { name: ['nginx', 'curl'] }, { check: true });
     assert.equal(conn.calls.length, 1, 'check mode only reads');
-    assert.deepEqual(ctx.planned.package('nginx'), { state: 'present', task: 'install web' });
-    assert.deepEqual(ctx.planned.plannedInstalls(), [
+    assert.deepEqual(ctx.planned.get('package', 'nginx'), { state: 'present', task: 'install web' });
+    assert.deepEqual(plannedInstalls(ctx.planned), [
       { name: 'nginx', task: 'install web' },
       { name: 'curl', task: 'install web' },
     ]);
@@ -427,7 +428,7 @@ describe('package (apt): on this machine (local connection, reading only)', () =
     assert.deepEqual(c.calls, ['script']);
     assert.equal(s.packages[0]?.installed, version);
     const p = packageModule.plan(s, { name: 'coreutils' });
-    assert.deepEqual(p.changes, []);
+    assert.deepEqual(p.steps.map(stepChange), []);
     assert.equal(p.okReason, `coreutils ${version} is installed`);
   });
 
@@ -439,7 +440,7 @@ describe('package (apt): on this machine (local connection, reading only)', () =
     assert.equal(s.packages[0]?.installed, undefined);
     assert.ok(s.packages[0]?.providedBy?.includes('mawk'), JSON.stringify(s.packages[0]));
     const p = packageModule.plan(s, { name: 'awk' });
-    assert.deepEqual(p.changes, []);
+    assert.deepEqual(p.steps.map(stepChange), []);
     assert.match(p.okReason ?? '', /^awk is a virtual package, provided by the installed (\S+, )*mawk/);
   });
 

@@ -13,8 +13,9 @@ import { service, type ServiceArgs } from '../../src/modules/service.js';
 import { parseSystemd, SYSTEMD_READ_SCRIPT, systemd } from '../../src/modules/service/systemd.js';
 import { lsbStatus, parseSysv, SYSV_READ_SCRIPT, sysv } from '../../src/modules/service/sysv.js';
 import type { ServiceState } from '../../src/modules/service/types.js';
-import { converge, counting, fakeCtx, schemaChecks, summaries } from './helpers.js';
+import { converge, counting, fakeCtx, schemaChecks, summaries, stepChange } from './helpers.js';
 import { FakeConn } from './fake_conn.js';
+import { plannedInstalls } from '../../src/modules/package/planned.js';
 
 
 
@@ -140,7 +141,7 @@ describe('service: choosing the init system', () => {
 describe('service: plan (canned state)', () => {
   it('started/stopped are ok when already so, and say why', async () => {
     const up = await planFor({ name: 'nginx', state: 'started', enabled: true }, RUNNING);
-    assert.deepEqual(up.plan.changes, []);
+    assert.deepEqual(up.plan.steps.map(stepChange), []);
     assert.equal(up.plan.okReason, 'nginx.service is active (running); nginx.service is enabled');
     const down = await planFor({ name: 'nginx', state: 'stopped', enabled: false }, DEAD);
     assert.equal(down.plan.okReason, 'nginx.service is inactive (dead); nginx.service is disabled');
@@ -169,7 +170,7 @@ describe('service: plan (canned state)', () => {
 
   it('static units have nothing to enable; masked units cannot be started or enabled', async () => {
     const st = await planFor({ name: 'x', enabled: true }, unit('loaded', 'inactive', 'dead', 'static'));
-    assert.deepEqual(st.plan.changes, []);
+    assert.deepEqual(st.plan.steps.map(stepChange), []);
     assert.match(st.plan.okReason ?? '', /^x.service is static \(no \[Install\] section/);
     const masked = unit('masked', 'inactive', 'dead', 'masked');
     await fails(planFor({ name: 'nginx', state: 'started' }, masked), /^nginx.service is masked, so it cannot be started; unmask it first \(systemctl unmask nginx.service\)$/);
@@ -184,7 +185,7 @@ describe('service: plan (canned state)', () => {
 
   it('records what it leaves behind for check mode, and exposes state for register', async () => {
     const { plan } = await planFor({ name: 'nginx', state: 'reloaded', enabled: true }, RUNNING);
-    assert.deepEqual(plan.effects, [{ kind: 'service', name: 'nginx', state: 'started' }]);
+    assert.deepEqual(plan.effects, [{ kind: 'service', key: 'nginx', state: 'started' }]);
     assert.deepEqual(plan.data, { name: 'nginx.service', backend: 'systemd', state: 'started', enabled: true });
   });
 });
@@ -192,15 +193,15 @@ describe('service: plan (canned state)', () => {
 describe('service: check mode tells the truth about services that do not exist yet', () => {
   it('pending, naming the task, when an earlier task plans to install the package of that name', async () => {
     const planned = new PlannedState();
-    planned.record({ kind: 'package', name: 'nginx', state: 'present' }, 'install nginx');
+    planned.record({ kind: 'package', key: 'nginx', state: 'present' }, 'install nginx');
     const { plan } = await planFor({ name: 'nginx', state: 'started', enabled: true }, NOT_FOUND, SYSTEMD, { planned });
     const pending = "nginx is planned for install by task 'install nginx'";
-    assert.deepEqual(plan.changes, [
+    assert.deepEqual(plan.steps.map(stepChange), [
       { summary: 'start nginx.service', pending },
       { summary: 'enable nginx.service', pending },
     ]);
     const sysvPlan = await planFor({ name: 'nginx', state: 'restarted' }, script(undefined), SYSV, { planned });
-    assert.deepEqual(sysvPlan.plan.changes, [{ summary: 'restart nginx', pending }]);
+    assert.deepEqual(sysvPlan.plan.steps.map(stepChange), [{ summary: 'restart nginx', pending }]);
   });
 
   it('pending with an honest "may" when a planned install has another name', async () => {
@@ -210,22 +211,22 @@ describe('service: check mode tells the truth about services that do not exist y
     ]);
     const ctx = ctxFor(conn, SYSTEMD, { task: 'install db' });
     await converge(packageModule, ctx, { name: 'mariadb-server' }, { check: true });
-    assert.deepEqual(ctx.planned.plannedInstalls(), [{ name: 'mariadb-server', task: 'install db' }]);
+    assert.deepEqual(plannedInstalls(ctx.planned), [{ name: 'mariadb-server', task: 'install db' }]);
     const s = await service.read({ ...ctx, task: 'start db' }, { name: 'mariadb', state: 'started' });
-    assert.deepEqual(service.plan(s, { name: 'mariadb', state: 'started' }).changes, [{ summary: 'start mariadb.service', pending: "mariadb.service does not exist yet; task 'install db' plans package installs that may provide it" }]);
+    assert.deepEqual(service.plan(s, { name: 'mariadb', state: 'started' }).steps.map(stepChange), [{ summary: 'start mariadb.service', pending: "mariadb.service does not exist yet; task 'install db' plans package installs that may provide it" }]);
   });
 
   it('still fails without a planned install, and a planned removal is no excuse', async () => {
     const planned = new PlannedState();
-    planned.record({ kind: 'package', name: 'nginx', state: 'absent' }, 'remove nginx');
+    planned.record({ kind: 'package', key: 'nginx', state: 'absent' }, 'remove nginx');
     await fails(planFor({ name: 'nginx', state: 'started' }, NOT_FOUND, SYSTEMD, { planned }), /^no systemd unit nginx.service/);
   });
 
   it('follows a service an earlier task plans to start or stop', async () => {
     const planned = new PlannedState();
-    planned.record({ kind: 'service', name: 'nginx', state: 'started' }, 'start web');
+    planned.record({ kind: 'service', key: 'nginx', state: 'started' }, 'start web');
     const { plan } = await planFor({ name: 'nginx', state: 'started' }, DEAD, SYSTEMD, { planned });
-    assert.deepEqual(plan.changes, []);
+    assert.deepEqual(plan.steps.map(stepChange), []);
     assert.equal(plan.okReason, "nginx.service is started (planned by task 'start web')");
   });
 });

@@ -1,3 +1,4 @@
+import { moduleTraits } from '../../src/engine/schema/traits.js';
 import { strict as assert } from 'node:assert';
 import { existsSync, readFileSync } from 'node:fs';
 import { localConnection } from '../../src/engine/connection/local.js';
@@ -25,7 +26,7 @@ describe('shell: plan (canned state)', () => {
   });
 
   it('takes free-form text as cmd and refuses an empty one', () => {
-    assert.equal(shell.freeForm, 'cmd');
+    assert.equal(moduleTraits('shell').freeForm, 'cmd');
     assert.throws(() => shell.plan({}, { cmd: '  ' }), ModuleError);
   });
 });

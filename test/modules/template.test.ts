@@ -4,7 +4,7 @@ import { localConnection } from '../../src/engine/connection/local.js';
 import type { ShellConnection } from '../../src/engine/connection/shell_connection.js';
 import { applyCopy, planCopy } from '../../src/modules/copy.js';
 import { template, type TemplateArgs } from '../../src/modules/template.js';
-import { converge, counting, fakeCtx, removeDir, schemaChecks, summaries, tempDir } from './helpers.js';
+import { converge, counting, fakeCtx, removeDir, schemaChecks, summaries, tempDir, stepChange } from './helpers.js';
 
 describe('template', () => {
   let dir = '';
@@ -45,7 +45,7 @@ describe('template', () => {
     const ctx = fakeCtx(c, { root: dir, vars: { ...vars, port: 9090 }, diff: true });
     const { plan } = await converge(template, ctx, { src: 'site.conf.hbs', dest: `${dir}/etc/site.conf` }, { check: true });
     assert.deepEqual(summaries(plan), [`update content of ${dir}/etc/site.conf`]);
-    const diff = plan.changes[0]?.diff;
+    const diff = plan.steps.map(stepChange)[0]?.diff;
     assert.equal(diff?.afterHeader, 'site.conf.hbs');
     assert.match(diff?.before ?? '', /listen 8080;/);
     assert.match(diff?.after ?? '', /listen 9090;/);
@@ -64,10 +64,10 @@ describe('template', () => {
 
   it('check mode: a destination directory an earlier task would create makes it pending', async () => {
     const ctx = fakeCtx(conn, { root: dir, vars });
-    ctx.planned.record({ kind: 'path', path: `${dir}/new/conf.d`, type: 'directory' }, 'make conf.d');
+    ctx.planned.record({ kind: 'path', key: `${dir}/new/conf.d`, state: 'directory' }, 'make conf.d');
     const { plan } = await converge(template, ctx, { src: 'site.conf.hbs', dest: `${dir}/new/conf.d/site.conf` }, { check: true });
-    assert.deepEqual(plan.changes, [{ summary: `create ${dir}/new/conf.d/site.conf`, pending: `directory ${dir}/new/conf.d is planned by task 'make conf.d'` }]);
-    assert.deepEqual(plan.effects, [{ kind: 'path', path: `${dir}/new/conf.d/site.conf`, type: 'file' }]);
+    assert.deepEqual(plan.steps.map(stepChange), [{ summary: `create ${dir}/new/conf.d/site.conf`, pending: `directory ${dir}/new/conf.d is planned by task 'make conf.d'` }]);
+    assert.deepEqual(plan.effects, [{ kind: 'path', key: `${dir}/new/conf.d/site.conf`, state: 'file' }]);
   });
 });
 

@@ -7,6 +7,7 @@ import { Problem, type Loc } from '../errors.js';
 import { ConditionSyntaxError, parseCondition, variableRefs } from '../expr/parse.js';
 import { valueLocOf } from '../load/locations.js';
 import { locInScalar } from '../load/yaml.js';
+import { moduleTraits } from '../schema/traits.js';
 import { HELPER_NAMES } from '../template/helpers.js';
 import { templateRefs } from '../template/refs.js';
 import { handlerNames } from './handlers.js';
@@ -49,7 +50,8 @@ export function checkPlays(plays: Play[], known: KnownNames): Problem[] {
   for (const play of plays) {
     forEachTask(play, (t) => {
       if (t.register) registered.add(t.register);
-      if (t.module === 'set_fact' && t.args && typeof t.args === 'object') for (const k of Object.keys(t.args)) facts.add(k);
+      const sets = moduleTraits(t.module).setsFacts;
+      if (sets && t.args && typeof t.args === 'object') for (const k of Object.keys(t.args)) if (!sets.except.includes(k)) facts.add(k);
     });
     forEachInclude(play.sections.flat(), (inc) => inc.defines.forEach((n) => facts.add(n)));
   }
@@ -189,19 +191,20 @@ function checkTask(t: TaskNode, playNames: ReadonlySet<string>, problems: Proble
   conds(t.changedWhen, 'changed_when');
   conds(t.failedWhen, 'failed_when');
   conds(t.until, 'until');
-  if (t.module === 'assert' && t.args && typeof t.args === 'object') {
-    const args = t.args as Record<string, unknown>;
-    const that = args['that'];
+  const args = t.args && typeof t.args === 'object' ? (t.args as Record<string, unknown>) : undefined;
+  for (const name of args ? (moduleTraits(t.module).conditions ?? []) : []) {
+    const that = args?.[name];
+    const key = `${t.module}.${name}`;
     const list = Array.isArray(that) ? that : [that];
     list.forEach((text, i) => {
-      if (typeof text !== 'string') return;
-      const where = Array.isArray(that) ? valueLocOf(that, i) : valueLocOf(args, 'that');
+      if (typeof text !== 'string' || !args) return;
+      const where = Array.isArray(that) ? valueLocOf(that, i) : valueLocOf(args, name);
       try {
-        for (const r of variableRefs(parseCondition(text))) if (!r.guarded && !isKnown(r.name)) report(r.name, where, 'assert.that', text);
+        for (const r of variableRefs(parseCondition(text))) if (!r.guarded && !isKnown(r.name)) report(r.name, where, key, text);
       } catch (e) {
         if (!(e instanceof ConditionSyntaxError)) throw e;
-        const exact = Array.isArray(that) ? locInScalar(that, i, e.offset) : locInScalar(args, 'that', e.offset);
-        problems.push(new Problem(`assert.that: ${e.reason}`, { loc: exact ?? where, context, key: 'assert.that', value: JSON.stringify(text), fix: e.hint ?? 'see src/engine/expr/GRAMMAR.md' }));
+        const exact = Array.isArray(that) ? locInScalar(that, i, e.offset) : locInScalar(args, name, e.offset);
+        problems.push(new Problem(`${key}: ${e.reason}`, { loc: exact ?? where, context, key, value: JSON.stringify(text), fix: e.hint ?? 'see src/engine/expr/GRAMMAR.md' }));
       }
     });
   }

@@ -7,6 +7,7 @@ import { Problem, ValidationError, type Loc } from '../errors.js';
 import { keyLocOf, locOf, locsOfKeys, recordLocs, valueLocOf, type KeyLocs } from '../load/locations.js';
 import { loadYamlFile } from '../load/yaml.js';
 import { validateAgainst } from '../schema/validate.js';
+import { moduleTraits } from '../schema/traits.js';
 import { isTemplated } from '../template/render.js';
 import { ACTION_KEYWORDS, moduleKeys, taskKeywords } from './keywords.js';
 import type { BlockNode, Cond, IncludeNode, Inherited, Node, Play, Playbook, RoleInstance, TaskNode, VarLayer } from './model.js';
@@ -429,9 +430,9 @@ export class Loader {
     try {
       walkTasks(loadYamlFile(file).value, (t) => {
         if (typeof t['register'] === 'string') names.push(t['register']);
-        for (const key of ['set_fact', 'ansible.builtin.set_fact']) {
-          const args = t[key];
-          if (args && typeof args === 'object' && !Array.isArray(args)) names.push(...Object.keys(args).filter((k) => k !== 'cacheable'));
+        for (const [key, args] of Object.entries(t)) {
+          const sets = moduleTraits(key).setsFacts;
+          if (sets && args && typeof args === 'object' && !Array.isArray(args)) names.push(...Object.keys(args).filter((k) => !sets.except.includes(k)));
         }
       });
     } catch {

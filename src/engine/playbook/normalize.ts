@@ -2,10 +2,8 @@
 import type { Loc } from '../errors.js';
 import { copyLocs, locOf, recordLocs, valueLocOf, type KeyLocs } from '../load/locations.js';
 import { locInScalar } from '../load/yaml.js';
+import { moduleTraits } from '../schema/traits.js';
 import { moduleKeys } from './keywords.js';
-
-/** Modules whose free-form string is one argument (command: ls -l → {cmd: "ls -l"}). */
-const FREE_FORM: Record<string, string> = { command: 'cmd', shell: 'cmd' };
 
 /**
  * Rewrite `module: "k=v k2=v2"` into a mapping and `args:` into the module's arguments.
@@ -19,8 +17,9 @@ export function normalizeTask(task: Record<string, unknown>): void {
     if (!mod) continue;
     const value = task[key];
     const at = valueLocOf(task, key);
-    if (typeof value === 'string' && mod !== 'meta') {
-      const free = FREE_FORM[mod];
+    const traits = moduleTraits(mod);
+    if (typeof value === 'string' && !traits.rawString) {
+      const free = traits.freeForm;
       const obj: Record<string, unknown> = Object.create(null);
       const keys: KeyLocs = new Map();
       if (free) {

@@ -17,6 +17,7 @@ import type { PlayEnv } from './env.js';
 import type { HostState } from './host.js';
 import { tagsSelect } from './tags.js';
 import { condsHold, loopLocals, registerValue, runTask, scopeFor } from './task.js';
+import { moduleTraits } from '../schema/traits.js';
 import { ReadAhead, upcoming } from './read_ahead.js';
 import { PathReads } from '../../modules/facts/path_cache.js';
 import { dirname, join } from 'node:path';
@@ -134,7 +135,7 @@ export class PlayRunner {
     if (!handler && !this.selected(task)) return;
     const hosts = this.roleParamsChecked(task, allHosts);
     if (!hosts.length) return;
-    if (task.module === 'meta') return this.meta(task, hosts);
+    if (moduleTraits(task.module).playControl) return this.playControl(task, hosts);
     const title = this.title(task, hosts[0] as HostState);
     this.env.reporter.event({ type: 'task_start', play: this.env.play.name, task: title, loc: `${task.loc.file}:${task.loc.line}`, handler });
     const runOn = task.inherited.runOnce ? hosts.slice(0, 1) : hosts;
@@ -200,8 +201,11 @@ export class PlayRunner {
     return ok;
   }
 
-  /** meta actions, with `when` evaluated per host (meta: end_host when: ... ends only those). */
-  private async meta(task: TaskNode, hosts: HostState[]): Promise<void> {
+  /**
+   * A play-control action (meta: flush_handlers, end_play, end_host, clear_host_errors), with
+   * `when` evaluated per host (end_host when: ... ends only those).
+   */
+  private async playControl(task: TaskNode, hosts: HostState[]): Promise<void> {
     const action = String(task.args);
     const chosen: HostState[] = [];
     for (const h of hosts) {

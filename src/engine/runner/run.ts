@@ -11,7 +11,7 @@ import type { Connection } from '../connection/types.js';
 import { EXIT } from '../exit_codes.js';
 import type { Reporter } from '../output/events.js';
 import type { Node, Play, Playbook } from '../playbook/model.js';
-import { MODULES } from '../../modules/index.js';
+import { moduleTraits } from '../schema/traits.js';
 import type { RecapCounts } from '../result.js';
 import type { PlayEnv } from './env.js';
 import { HostState } from './host.js';
@@ -43,7 +43,7 @@ export interface RunSummary {
  */
 export function playContactsHosts(play: Play): boolean {
   const needs = (nodes: readonly Node[]): boolean =>
-    nodes.some((n) => (n.kind === 'include' ? true : n.kind === 'block' ? needs(n.block) || needs(n.rescue) || needs(n.always) : !MODULES.get(n.module)?.local));
+    nodes.some((n) => (n.kind === 'include' ? true : n.kind === 'block' ? needs(n.block) || needs(n.rescue) || needs(n.always) : !moduleTraits(n.module).local));
   return play.gatherFacts || play.sections.some(needs) || needs(play.handlers);
 }
 
@@ -59,7 +59,7 @@ export function firstContactIsLoginShell(play: Play): boolean {
       if (n.kind === 'block') {
         const r = first(n.block);
         if (r !== undefined) return r;
-      } else if (!MODULES.get(n.module)?.local) {
+      } else if (!moduleTraits(n.module).local) {
         return n.inherited.become !== true && n.inherited.delegateTo === undefined;
       }
     }

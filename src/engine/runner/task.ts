@@ -9,6 +9,7 @@ import type { Module, ModuleContext, Plan } from '../module.js';
 import type { Cond, TaskNode } from '../playbook/model.js';
 import type { Change, Status, TaskResult } from '../result.js';
 import { schemaJson } from '../schema/registry.js';
+import { moduleTraits } from '../schema/traits.js';
 import { validateAgainst } from '../schema/validate.js';
 import { scrub, Secret } from '../secret.js';
 import { renderDeep, renderText, renderValue } from '../template/render.js';
@@ -147,14 +148,15 @@ async function runOnce(task: TaskNode, host: HostState, env: PlayEnv, scope: Var
   }
   const module = MODULES.get(task.module) as Module<unknown, unknown> | undefined;
   if (!module) throw new ModuleError(`module ${task.module} is not available`);
-  const rendered = task.module === 'assert' ? renderAssert(task.args, scope) : renderDeep(task.args, scope, `${task.module} arguments`);
+  const traits = moduleTraits(task.module);
+  const rendered = traits.conditions ? renderButConditions(task.args, traits.conditions, scope, task.module) : renderDeep(task.args, scope, `${task.module} arguments`);
   const problems = validateAgainst(`modules/${task.module}.schema.json`, rendered, { keyPrefix: task.module });
   if (problems.length) {
     throw new ModuleError(`invalid arguments after templating: ${problems.map((p) => p.format()).join('; ')} (task at ${formatLoc(task.loc)})`);
   }
   const args = wrapSecrets(task.module, rendered, host);
   const check = task.inherited.checkMode ?? env.options.check;
-  const conn = module.local ? undefined : await connectionFor(task, host, env, scope);
+  const conn = traits.local ? undefined : await connectionFor(task, host, env, scope);
   const become = task.inherited.become ? (task.inherited.becomeUser ?? 'root') : undefined;
   const ctx: ModuleContext = {
     host: host.name,
@@ -202,9 +204,10 @@ async function readPlanApply(module: Module<unknown, unknown>, ctx: ModuleContex
   } catch (e) {
     return errorResult(base, e);
   }
-  const data = plan.data ?? {};
+  const data = plan.facts ? { ...plan.data, ansible_facts: plan.facts } : (plan.data ?? {});
+  const changes = plan.steps.map((s) => s.change);
   if (plan.skip) return { ...base, status: 'skipped', changes: [], msg: plan.skip, data: { ...data, skipped_reason: plan.skip } };
-  if (plan.changes.length === 0) return { ...base, status: 'ok', changes: [], msg: plan.okReason ?? 'already as asked', data, ...(plan.show ? { show: plan.show } : {}) };
+  if (changes.length === 0) return { ...base, status: 'ok', changes: [], msg: plan.okReason ?? 'already as asked', data, ...(plan.show ? { show: plan.show } : {}) };
   if (check) {
     if (plan.unpredictable) {
       const skipped: TaskResult = { ...base, status: 'skipped', changes: [], msg: plan.unpredictable, data };
@@ -212,7 +215,7 @@ async function readPlanApply(module: Module<unknown, unknown>, ctx: ModuleContex
       return skipped;
     }
     for (const e of plan.effects ?? []) ctx.planned.record(e, ctx.task);
-    return { ...base, status: 'changed', changes: keepDiffs(plan.changes, ctx.diff), msg: summary(plan.changes), data };
+    return { ...base, status: 'changed', changes: keepDiffs(changes, ctx.diff), msg: summary(changes), data };
   }
   let applied;
   // Facts read ahead are stale once anything is applied: before (no read may start from them
@@ -222,7 +225,7 @@ async function readPlanApply(module: Module<unknown, unknown>, ctx: ModuleContex
     applied = await module.apply(ctx, args, plan);
   } catch (e) {
     const failed = errorResult(base, e);
-    if (failed.status === 'failed') plannedOnFailure.set(failed, keepDiffs(plan.changes, ctx.diff));
+    if (failed.status === 'failed') plannedOnFailure.set(failed, keepDiffs(changes, ctx.diff));
     return failed;
   } finally {
     ctx.reads?.invalidate();
@@ -231,8 +234,8 @@ async function readPlanApply(module: Module<unknown, unknown>, ctx: ModuleContex
   return {
     ...base,
     status,
-    changes: status === 'changed' ? keepDiffs(plan.changes, ctx.diff) : [],
-    msg: status === 'changed' ? summary(plan.changes) : (plan.okReason ?? 'nothing changed'),
+    changes: status === 'changed' ? keepDiffs(changes, ctx.diff) : [],
+    msg: status === 'changed' ? summary(changes) : (plan.okReason ?? 'nothing changed'),
     rc: applied.rc,
     stdout: applied.stdout,
     stderr: applied.stderr,
@@ -255,10 +258,10 @@ function summary(changes: Change[]): string {
   return changes.map((c) => c.summary).join('; ');
 }
 
-/** assert's `that` holds bare conditions: render fail_msg/success_msg only. */
-function renderAssert(args: unknown, scope: Vars): unknown {
+/** Arguments that hold bare conditions (assert's `that`) stay as written; the others are rendered. */
+function renderButConditions(args: unknown, conditions: readonly string[], scope: Vars, module: string): unknown {
   const a = { ...(args as Vars) };
-  for (const k of ['fail_msg', 'msg', 'success_msg']) if (typeof a[k] === 'string') a[k] = renderText(a[k] as string, scope, `assert.${k}`);
+  for (const [k, v] of Object.entries(a)) if (!conditions.includes(k)) a[k] = renderDeep(v, scope, `${module}.${k}`);
   return a;
 }
 
@@ -366,12 +369,14 @@ function finish(task: TaskNode, host: HostState, r: TaskResult, title: string): 
     if (unrun) host.unrun.set(task.register, title);
     else host.unrun.delete(task.register);
   }
-  // A set_fact that did not run leaves its names unknown, as a register does.
-  if (task.module === 'set_fact' && notRun.has(r) && task.args && typeof task.args === 'object') {
-    for (const k of Object.keys(task.args)) if (k !== 'cacheable') host.unrun.set(k, title);
+  // A task that sets facts (set_fact) and did not run leaves their names unknown, as a register does.
+  const sets = moduleTraits(task.module).setsFacts;
+  if (sets && notRun.has(r) && task.args && typeof task.args === 'object') {
+    for (const k of Object.keys(task.args)) if (!sets.except.includes(k)) host.unrun.set(k, title);
   }
+  // The facts a module's plan sets become host variables, as Ansible merges a result's ansible_facts.
   const facts = r.data?.['ansible_facts'];
-  if (task.module === 'set_fact' && r.status === 'ok' && facts && typeof facts === 'object') Object.assign(host.runtime, facts);
+  if ((r.status === 'ok' || r.status === 'changed') && facts && typeof facts === 'object') Object.assign(host.runtime, facts);
   if (task.inherited.noLog) censor(r);
   return scrubbed(r, host);
 }

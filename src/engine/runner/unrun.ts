@@ -5,13 +5,14 @@
 // then unknown too, so the tasks after it are skipped the same way.
 import { freeVariables, parseCondition } from '../expr/parse.js';
 import type { TaskNode } from '../playbook/model.js';
+import { moduleTraits } from '../schema/traits.js';
 import { templateRefs } from '../template/refs.js';
 
 const reads = new WeakMap<TaskNode, ReadonlySet<string>>();
 
 /**
- * The root variable names a task reads before it runs: its when, loop, arguments (assert's `that`
- * too), delegate_to and environment.
+ * The root variable names a task reads before it runs: its when, loop, arguments (the bare
+ * conditions of assert's `that` too), delegate_to and environment.
  */
 export function taskReads(task: TaskNode): ReadonlySet<string> {
   let r = reads.get(task);
@@ -45,8 +46,11 @@ function collect(task: TaskNode): Set<string> {
   strings(task.loop);
   strings(task.inherited.delegateTo);
   strings(task.inherited.environment);
-  const that = task.module === 'assert' ? (task.args as { that?: unknown } | null)?.that : undefined;
-  for (const t of typeof that === 'string' ? [that] : Array.isArray(that) ? that : []) if (typeof t === 'string') condition(t);
+  const args = task.args as Record<string, unknown> | null;
+  for (const key of moduleTraits(task.module).conditions ?? []) {
+    const v = args?.[key];
+    for (const t of typeof v === 'string' ? [v] : Array.isArray(v) ? v : []) if (typeof t === 'string') condition(t);
+  }
   return out;
 }
 

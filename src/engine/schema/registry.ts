@@ -31,6 +31,13 @@ export function newAjv(extra: Options = {}): Ajv2020 {
   a.addKeyword({ keyword: 'x-fix', schemaType: 'string' });
   a.addKeyword({ keyword: 'x-aliases', schemaType: 'array' });
   a.addKeyword({ keyword: 'x-check-mode', schemaType: 'string' });
+  // What the engine must know of a module (engine/module.ts ModuleTraits), read by schema/traits.ts.
+  a.addKeyword({ keyword: 'x-free-form', schemaType: 'string' });
+  a.addKeyword({ keyword: 'x-raw-string', schemaType: 'boolean' });
+  a.addKeyword({ keyword: 'x-conditions', schemaType: 'array' });
+  a.addKeyword({ keyword: 'x-sets-facts', schemaType: 'object' });
+  a.addKeyword({ keyword: 'x-play-control', schemaType: 'boolean' });
+  a.addKeyword({ keyword: 'x-local', schemaType: 'boolean' });
   for (const file of schemaFiles()) a.addSchema(readJson(file), schemaId(file));
   return a;
 }
@@ -129,7 +136,47 @@ export function schemaFiles(): string[] {
 }
 
 export function readJson(rel: string): Record<string, unknown> {
-  return JSON.parse(readFileSync(SCHEMA_DIR + rel, 'utf8')) as Record<string, unknown>;
+  const raw = JSON.parse(readFileSync(SCHEMA_DIR + rel, 'utf8')) as Record<string, unknown>;
+  return rel === 'playbook.schema.json' ? withModuleKeys(raw) : raw;
+}
+
+/** A module's schema file, its YAML keys (name first, then `x-aliases`) and the schema itself. */
+export interface ModuleSchema {
+  name: string;
+  file: string;
+  keys: string[];
+  schema: Record<string, unknown>;
+}
+
+let modules: ModuleSchema[] | undefined;
+
+/** Every schemas/modules/NAME.schema.json: a module is its schema file, so this is the list of modules. */
+export function moduleSchemas(): readonly ModuleSchema[] {
+  if (modules) return modules;
+  modules = schemaFiles()
+    .filter((f) => /^modules\/[^/]+\.schema\.json$/.test(f))
+    .map((file) => {
+      const schema = readJson(file);
+      const name = file.slice('modules/'.length, -'.schema.json'.length);
+      const aliases = Array.isArray(schema['x-aliases']) ? (schema['x-aliases'] as string[]) : [];
+      return { name, file, keys: [name, ...aliases], schema };
+    });
+  return modules;
+}
+
+/**
+ * The playbook schema's tasks and handlers take one key per module name and alias, each a `$ref`
+ * to the module's schema. They are added here from schemas/modules/, not written in the file, so
+ * a new module is its schema file alone; the build writes the composed schema out for editors.
+ */
+function withModuleKeys(raw: Record<string, unknown>): Record<string, unknown> {
+  const defs = raw['$defs'] as Record<string, { properties: Record<string, unknown> }>;
+  for (const def of ['task', 'handler']) {
+    const props = defs[def]?.properties;
+    if (!props) throw new Error(`playbook.schema.json has no $defs.${def}.properties`);
+    for (const m of moduleSchemas()) for (const key of m.keys) props[key] = { $ref: m.file };
+  }
+  return raw;
 }
 
 /**

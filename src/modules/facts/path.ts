@@ -5,6 +5,7 @@ import { posix } from 'node:path';
 import { ModuleError } from '../../engine/errors.js';
 import type { ModuleContext } from '../../engine/module.js';
 import type { PlannedState } from '../../engine/planned.js';
+import { plannedInstalls } from '../package/planned.js';
 
 /** What a path is; 'other' covers fifos, sockets and devices. */
 export type PathType = 'file' | 'directory' | 'link' | 'other';
@@ -303,10 +304,10 @@ export function withPlanned(state: PathState, planned: PlannedState): PathState 
   if (planned.empty) return state;
   const own = planned.path(path);
   if (own) {
-    if (own.type === 'absent') return { path, exists: false, pending: `removal of ${path} is planned by task '${own.task}'` };
-    const pending = `${own.type} ${path} is planned by task '${own.task}'`;
-    if (state.exists && state.type === own.type) return { ...state, pending };
-    return { path, exists: true, type: own.type as PathType, pending };
+    if (own.state === 'absent') return { path, exists: false, pending: `removal of ${path} is planned by task '${own.task}'` };
+    const pending = `${own.state} ${path} is planned by task '${own.task}'`;
+    if (state.exists && state.type === own.state) return { ...state, pending };
+    return { path, exists: true, type: own.state as PathType, pending };
   }
   const dirTask = planned.directoryPlanned(path);
   if (dirTask !== undefined) {
@@ -316,8 +317,8 @@ export function withPlanned(state: PathState, planned: PlannedState): PathState 
   for (let dir = parentOf(path); dir !== undefined; dir = parentOf(dir)) {
     const anc = planned.path(dir);
     if (!anc) continue;
-    if (anc.type === 'directory' || anc.type === 'link') break;
-    const what = anc.type === 'absent' ? `removal of ${dir}` : `${anc.type} ${dir}`;
+    if (anc.state === 'directory' || anc.state === 'link') break;
+    const what = anc.state === 'absent' ? `removal of ${dir}` : `${anc.state} ${dir}`;
     return { path, exists: false, pending: `${what} is planned by task '${anc.task}'` };
   }
   return state;
@@ -331,7 +332,7 @@ export function withPlanned(state: PathState, planned: PlannedState): PathState 
 export function withPlannedParent(state: PathState, planned: PlannedState): PathState {
   const s = withPlanned(state, planned);
   if (s.exists || s.pending !== undefined) return s;
-  const install = planned.plannedInstalls().at(-1);
+  const install = plannedInstalls(planned).at(-1);
   if (!install) return s;
   return { path: s.path, exists: true, type: 'directory', pending: `${s.path} does not exist yet; task '${install.task}' plans package installs that may create it` };
 }

@@ -3,7 +3,7 @@
 import { ModuleError } from '../../engine/errors.js';
 import type { Applied, ModuleContext } from '../../engine/module.js';
 import type { RunResult } from '../../engine/connection/types.js';
-import type { Backend, Decision, PackageInfo, PackageOptions, PackageSpec, PackageState } from './types.js';
+import type { Backend, PackageInfo, PackageOptions, PackageSpec, PackageState, Transaction } from './types.js';
 import { relevantLines } from './types.js';
 
 // Arguments: "1" to ask dnf for upgrades (state latest) or "0", then the package names (name or
@@ -119,7 +119,7 @@ export const dnf: Backend = {
 
   installArg: (s) => (s.version !== undefined ? `${s.base}-${s.version}${s.arch !== undefined ? `.${s.arch}` : ''}` : dnfName(s)),
 
-  async apply(ctx: ModuleContext, d: Decision, opts): Promise<Applied> {
+  async apply(ctx: ModuleContext, d: Transaction, opts): Promise<Applied> {
     const runs: RunResult[] = [];
     const run = async (argv: string[], what: string): Promise<RunResult> => {
       const r = await ctx.conn.run(argv, { env: ENV, becomeUser: ctx.becomeUser });

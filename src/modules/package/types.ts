@@ -1,7 +1,6 @@
 // What the package module and its backends (apt, dnf) share: the state read, the decision taken.
-import type { Applied, ModuleContext } from '../../engine/module.js';
+import type { Applied, ModuleContext, Step } from '../../engine/module.js';
 import type { Effect } from '../../engine/planned.js';
-import type { Change } from '../../engine/result.js';
 
 export type PackageWant = 'present' | 'absent' | 'latest';
 
@@ -80,8 +79,12 @@ export interface PackageOptions {
   lockTimeoutSec: number;
 }
 
-/** The commands that close the gap, decided once (pure) and used by plan and apply alike. */
-export interface Decision {
+/** What one planned step of a package task does: the cache update, or one package in the transaction. */
+export type PackageOp = 'install' | 'upgrade' | 'recheck' | 'remove';
+export type PackageDo = { op: 'update' } | { op: PackageOp; arg: string };
+
+/** The commands that close the gap, as apply runs them: built from the plan's steps (package.ts transaction). */
+export interface Transaction {
   /** Why the cache is updated; undefined: no update. */
   update?: string;
   /** Specs to install (apt: name or name=version; dnf: name or name-version), new or re-pinned. */
@@ -94,7 +97,11 @@ export interface Decision {
   purge: boolean;
   /** Some change happens whatever the cache update brings (not only update/recheck). */
   definite: boolean;
-  changes: Change[];
+}
+
+/** The pure decision: the steps, with the transaction they make and why the rest is as asked. */
+export interface Decision extends Transaction {
+  changes: Step<PackageDo>[];
   okReasons: string[];
   effects: Effect[];
 }
@@ -119,7 +126,7 @@ export interface Backend {
    * Run the decision: update, then one install/upgrade transaction, then one removal. A failure
    * throws ModuleError; whatever an earlier command of the same task did stays done.
    */
-  apply(ctx: ModuleContext, d: Decision, opts: PackageOptions, current: PackageState): Promise<Applied>;
+  apply(ctx: ModuleContext, d: Transaction, opts: PackageOptions, current: PackageState): Promise<Applied>;
 }
 
 /** The package's state word and version as one phrase: "nginx 1.22.1-9", "nginx (unpacked)". */

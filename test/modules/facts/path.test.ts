@@ -52,9 +52,9 @@ describe('path fact: parsing', () => {
 describe('path fact: check-mode view (withPlanned)', () => {
   const planned = (): PlannedState => {
     const p = new PlannedState();
-    p.record({ kind: 'path', path: '/srv/app/conf', type: 'directory' }, 'make conf');
-    p.record({ kind: 'path', path: '/etc/old', type: 'absent' }, 'drop old');
-    p.record({ kind: 'path', path: '/etc/motd', type: 'file' }, 'write motd');
+    p.record({ kind: 'path', key: '/srv/app/conf', state: 'directory' }, 'make conf');
+    p.record({ kind: 'path', key: '/etc/old', state: 'absent' }, 'drop old');
+    p.record({ kind: 'path', key: '/etc/motd', state: 'file' }, 'write motd');
     return p;
   };
 
