@@ -145,7 +145,7 @@ export async function applyZoneFileStep(ctx: ModuleContext, step: ZoneFileStep):
   const zone = step.zone.slice(0, -1) || '.';
   const r = await ctx.conn.run(['rndc', 'reload', zone], { becomeUser: ctx.becomeUser, timeoutSec: 60 });
   if (r.rc !== 0) {
-    throw new ModuleError(`rndc reload ${zone} failed (rc ${r.rc}): ${(r.stderr.trim() || r.stdout.trim()).split('\n').slice(-4).join('\n')}; the zone file is written, but named still serves the old data: is named running, and can rndc reach it? Or set reload: false and reload in a handler`, {
+    throw new ModuleError(`rndc reload ${zone} failed (rc ${r.rc}): ${(r.stderr.trim() || r.stdout.trim()).split('\n').slice(-4).join('\n')}; the zone file is written, but named still serves the old data (the next run reloads it): is named running, and can rndc reach it? Or set reload: false and reload in a handler`, {
       rc: r.rc,
       stdout: r.stdout,
       stderr: r.stderr,
