@@ -207,6 +207,12 @@ describe('dns zone file: editor', () => {
     assert.ok(e.text.endsWith('www   A   10.0.0.1\nftp\tIN\tA\t10.0.0.2'), JSON.stringify(e.text.slice(-40)));
   });
 
+  it('writes new lines with the file\'s own line ending', () => {
+    const crlf = '@ SOA ns1 h 7 1 2 3 4\r\n  NS ns1\r\nwww A 10.0.0.1 ; web\r\n';
+    const e = editZone(parseZone(crlf, ZONE, 'db'), want('www.foobar.com.', 'A', ['10.0.0.1', '10.0.0.2']), 'db', 8);
+    assert.equal(e.text, '@ SOA ns1 h 8 1 2 3 4\r\n  NS ns1\r\nwww A 10.0.0.1 ; web\r\nwww A 10.0.0.2\r\n');
+  });
+
   it('refuses a CNAME beside other data at its name, and other data beside a CNAME', () => {
     throws(() => editZone(zone(), want('www.foobar.com.', 'CNAME', ['mail']), 'db', 3), /www\.foobar\.com\. has A, AAAA records, so it cannot have a CNAME/);
     const c = editZone(zone(), want('alias.foobar.com.', 'CNAME', ['www']), 'db', 3);
