@@ -1,8 +1,7 @@
 // dns_record: one record set (name + type) on an authoritative DNS server, either by editing the
 // zone's BIND zone file on the target (zonefile) or by an RFC 2136 dynamic update with TSIG (nsupdate).
 import { ModuleError } from '../engine/errors.js';
-import type { Applied, Module, Plan } from '../engine/module.js';
-import type { Change } from '../engine/result.js';
+import type { Applied, Module, Plan, Step } from '../engine/module.js';
 import { reveal, type Secret } from '../engine/secret.js';
 import { recordName, zoneName } from './dns/names.js';
 import { keyLine, type Server } from './dns/nsupdate.js';
@@ -34,16 +33,7 @@ export interface DnsRecordArgs {
 export type DnsRecordState = ZoneFileState | NsupdateState;
 export type DnsStep = ZoneFileStep | NsupdateStep;
 
-/** A planned step: what a human is shown, and what apply does. */
-export interface DnsPlanStep {
-  change: Change;
-  do: DnsStep;
-}
-
-// TODO(contract): once Plan carries `steps`, drop `changes` and this extension.
-export interface DnsPlan extends Plan<DnsRecordState> {
-  steps: DnsPlanStep[];
-}
+export type DnsPlan = Plan<DnsRecordState, DnsStep>;
 
 /** The TTL of a new set when neither the task nor the zone says (community.general.nsupdate's default). */
 const DEFAULT_TTL = 3600;
@@ -96,7 +86,7 @@ function zoneOf(args: DnsRecordArgs, backend: 'zonefile' | 'nsupdate'): string |
 }
 
 /** The dns_record module. */
-export const dns_record: Module<DnsRecordArgs, DnsRecordState> = {
+export const dns_record: Module<DnsRecordArgs, DnsRecordState, DnsStep> = {
   name: 'dns_record',
 
   async read(ctx, args) {
@@ -106,7 +96,7 @@ export const dns_record: Module<DnsRecordArgs, DnsRecordState> = {
     const want = wantOf(args, zone ?? '.');
     if (backend === 'zonefile') {
       if (args.zone_file === undefined) throw new ModuleError('backend zonefile needs zone_file: the path of the zone file on the host, like /etc/bind/db.foobar.com');
-      return readZoneFile(ctx, zone as string, args.zone_file);
+      return readZoneFile(ctx, zone as string, args.zone_file, args.reload !== false);
     }
     return readNsupdate(ctx, serverOf(args), want.owner, want.type, zone, want.type === 'CNAME' && want.state === 'present');
   },
@@ -117,7 +107,7 @@ export const dns_record: Module<DnsRecordArgs, DnsRecordState> = {
       current.backend === 'zonefile'
         ? planZoneFile(current, want, args.reload !== false, label(want))
         : planNsupdate(current, want, { server: args.server ?? '', port: args.port ?? 53, protocol: args.protocol ?? 'tcp' }, DEFAULT_TTL, label(want));
-    const steps: DnsPlanStep[] = p.steps;
+    const steps: Step<DnsStep>[] = p.steps;
     const plan: DnsPlan = { steps, data: p.data, current };
     if (p.okReason !== undefined) plan.okReason = p.okReason;
     return plan;
@@ -125,9 +115,8 @@ export const dns_record: Module<DnsRecordArgs, DnsRecordState> = {
 
   /** The steps as planned, in order. A failed write leaves the zone file as it was; a failed reload leaves it written. */
   async apply(ctx, args, plan): Promise<Applied> {
-    const steps = (plan as DnsPlan).steps;
     let stdout = '';
-    for (const st of steps) {
+    for (const st of plan.steps) {
       if (st.do.kind === 'update') stdout += (await applyNsupdate(ctx, serverOf(args), st.do)).stdout;
       else stdout += (await applyZoneFileStep(ctx, st.do)).stdout;
     }

@@ -51,11 +51,11 @@ function stdinFor(s: Server, rest = ''): string | undefined {
 /** A pending reason when an earlier task would provide what is missing, else undefined. */
 function plannedFix(ctx: ModuleContext, names: readonly string[], why: string): string | undefined {
   for (const n of names) {
-    const p = ctx.planned.package(n);
+    const p = ctx.planned.get('package', n);
     if (p?.state === 'present') return `${why}; ${n} is planned for install by task '${p.task}'`;
   }
   for (const n of ['named', 'bind9']) {
-    const p = ctx.planned.service(n);
+    const p = ctx.planned.get('service', n);
     if (p?.state === 'started') return `${why}; ${n} is planned to start by task '${p.task}'`;
   }
   return undefined;

@@ -93,8 +93,10 @@ export function editZone(zone: Zone, want: Want, file: string, serial: number): 
       const needTtl = (ctx.defaultTtl ?? lastTtl) !== setTtl;
       const ref = rec && si !== undefined && !e.parens && rec.rdata.length ? rec : undefined;
       const lines = adds.map((a) => (ref ? cloneLine(text, zone, ref, a, want.owner, setTtl, needTtl) : `${relName(want.owner, ctx.origin)}\t${needTtl ? `${setTtl}\t` : ''}IN\t${want.type}\t${a.text(ctx.origin)}`));
+      // The file's own line ending, and no final newline where it has none.
+      const nl = text.includes('\r\n') ? '\r\n' : '\n';
       const noFinalNewline = e.end === text.length && !text.endsWith('\n');
-      splices.push({ start: e.end, end: e.end, text: noFinalNewline ? `\n${lines.join('\n')}` : lines.map((l) => `${l}\n`).join('') });
+      splices.push({ start: e.end, end: e.end, text: noFinalNewline ? `${nl}${lines.join(nl)}` : lines.map((l) => `${l}${nl}`).join('') });
       lastOwner = want.owner;
       lastTtl = setTtl;
     }

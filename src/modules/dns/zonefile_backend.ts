@@ -24,6 +24,9 @@ export interface ZoneFileState {
   today: string;
   /** Check mode: the file or the tools come from an earlier task that only planned them. */
   pending?: string;
+  /** With reload: what named has loaded (rndc zonestatus), when it answers, and the file's mtime. */
+  loaded?: { serial: number; at: number };
+  mtime?: number;
 }
 
 /** What apply does, decided by the plan. */
@@ -33,27 +36,37 @@ const CHECK_PACKAGES = ['bind9', 'bind9-utils', 'bind9utils'];
 
 // One round trip besides the file itself: a journal means the zone is dynamic (edits to the file
 // would be lost or make named refuse the zone), and named-checkzone must be there to check it.
+// With reload, what named has loaded: a file newer than that (a reload that failed, or was never
+// made) is reloaded even when the records are already right. Args: file reload(0|1) zone.
 const PROBE = `[ -e "$1.jnl" ] && echo journal
 command -v named-checkzone >/dev/null 2>&1 && echo checkzone
+if [ "$2" = 1 ]; then
+  echo "mtime $(stat -c %Y -- "$1" 2>/dev/null)"
+  rndc zonestatus "$3" 2>/dev/null | sed -n 's/^serial: /loaded_serial /p; s/^last loaded: /loaded_at /p'
+fi
 true`;
 
-export async function readZoneFile(ctx: ModuleContext, zone: string, file: string): Promise<ZoneFileState> {
+export async function readZoneFile(ctx: ModuleContext, zone: string, file: string, reload: boolean): Promise<ZoneFileState> {
   const state: ZoneFileState = { backend: 'zonefile', zone, file, text: null, today: todayUtc() };
   const written = serialWritten(ctx.conn, file);
   if (written !== undefined) state.written = written;
-  const probe = await ctx.conn.script(PROBE, [file], { becomeUser: ctx.becomeUser });
+  const probe = await ctx.conn.script(PROBE, [file, reload ? '1' : '0', zone.slice(0, -1) || '.'], { becomeUser: ctx.becomeUser });
   const found = new Set(probe.stdout.split('\n'));
+  const said = (key: string): string | undefined => probe.stdout.split('\n').find((l) => l.startsWith(`${key} `))?.slice(key.length + 1).trim();
+  const [mtime, loadedSerial, loadedAt] = [Number(said('mtime')), Number(said('loaded_serial')), Date.parse(said('loaded_at') ?? '')];
+  if (Number.isInteger(mtime) && mtime > 0) state.mtime = mtime;
+  if (Number.isInteger(loadedSerial) && said('loaded_serial') !== '' && !Number.isNaN(loadedAt)) state.loaded = { serial: loadedSerial, at: Math.floor(loadedAt / 1000) };
   if (found.has('journal')) {
     throw new ModuleError(`${file}.jnl exists: ${zone} takes dynamic updates, and named keeps their changes in the journal, not in ${file}; use backend: nsupdate for this zone (or rndc freeze ${zone} before editing the file and rndc thaw after)`);
   }
   const bytes = await ctx.conn.get(file, { becomeUser: ctx.becomeUser });
   if (bytes === null) {
     const by = ctx.planned.path(file);
-    if (by && by.type === 'file') state.pending = `${file} is planned by task '${by.task}'`;
+    if (by && by.state === 'file') state.pending = `${file} is planned by task '${by.task}'`;
     else throw new ModuleError(`zone file ${file} does not exist; create it first (with an SOA and NS records) or give the right zone_file`);
   } else state.text = bytes.toString('latin1');
   if (!found.has('checkzone')) {
-    const planned = CHECK_PACKAGES.map((p) => [p, ctx.planned.package(p)] as const).find(([, v]) => v?.state === 'present');
+    const planned = CHECK_PACKAGES.map((p) => [p, ctx.planned.get('package', p)] as const).find(([, v]) => v?.state === 'present');
     if (planned) state.pending ??= `named-checkzone comes with ${planned[0]}, planned for install by task '${planned[1]!.task}'`;
     else throw new ModuleError('named-checkzone is not installed: dns_record checks every zone file with it before installing it; install bind9-utils (package: name=bind9-utils)');
   }
@@ -79,9 +92,12 @@ export function planZoneFile(s: ZoneFileState, want: Want, reload: boolean, labe
   data['before'] = edit.before.map((r) => fromBytes(r.key));
   data['value'] = edit.after.map((r) => fromBytes(r.key));
   if (edit.after[0]) data['ttl'] = edit.after[0].ttl;
+  const reloadStep = (why: string): ZonePlan['steps'][number] => ({ change: { summary: `rndc reload ${s.zone.slice(0, -1) || '.'}${why}` }, do: { kind: 'reload', zone: s.zone } });
   if (!edit.changed) {
     data['serial'] = zone.soa.serial;
-    const what = edit.after.length ? `is ${data['value'] as string[]} (TTL ${edit.after[0]?.ttl})`.replace(/,/g, ', ') : 'has no records';
+    const what = edit.after.length ? `is ${(data['value'] as string[]).join(', ')} (TTL ${edit.after[0]?.ttl})` : 'has no records';
+    const stale = reload ? staleLoad(s, zone.soa.serial) : undefined;
+    if (stale) return { steps: [reloadStep(`: ${stale}`)], data };
     return { steps: [], okReason: `${want.owner} ${want.type} in ${s.file} already ${what}`, data };
   }
   data['serial'] = serial.serial;
@@ -92,8 +108,16 @@ export function planZoneFile(s: ZoneFileState, want: Want, reload: boolean, labe
     diff: { path: header, before: fromBytes(setText(want.owner, want.type, edit.before)), after: fromBytes(setText(want.owner, want.type, edit.after)), beforeHeader: header, afterHeader: header },
   };
   const steps: ZonePlan['steps'] = [{ change, do: { kind: 'write', file: s.file, zone: s.zone, bytes: edit.text, serial: serial.serial } }];
-  if (reload) steps.push({ change: { summary: `rndc reload ${s.zone.slice(0, -1) || '.'}` }, do: { kind: 'reload', zone: s.zone } });
+  if (reload) steps.push(reloadStep(''));
   return { steps, data };
+}
+
+/** Why named serves an older state of the file than the file holds, if it does. */
+function staleLoad(s: ZoneFileState, serial: number): string | undefined {
+  if (!s.loaded) return undefined;
+  if (s.loaded.serial !== serial) return `named serves serial ${s.loaded.serial}, ${s.file} has ${serial}`;
+  if (s.mtime !== undefined && s.mtime > s.loaded.at) return `${s.file} changed after named last loaded it`;
+  return undefined;
 }
 
 /** Run one step. A candidate named-checkzone rejects is never installed: put validates before its rename. */
@@ -121,7 +145,7 @@ export async function applyZoneFileStep(ctx: ModuleContext, step: ZoneFileStep):
   const zone = step.zone.slice(0, -1) || '.';
   const r = await ctx.conn.run(['rndc', 'reload', zone], { becomeUser: ctx.becomeUser, timeoutSec: 60 });
   if (r.rc !== 0) {
-    throw new ModuleError(`rndc reload ${zone} failed (rc ${r.rc}): ${(r.stderr.trim() || r.stdout.trim()).split('\n').slice(-4).join('\n')}; the zone file is written, but named still serves the old data: is named running, and can rndc reach it? Or set reload: false and reload in a handler`, {
+    throw new ModuleError(`rndc reload ${zone} failed (rc ${r.rc}): ${(r.stderr.trim() || r.stdout.trim()).split('\n').slice(-4).join('\n')}; the zone file is written, but named still serves the old data (the next run reloads it): is named running, and can rndc reach it? Or set reload: false and reload in a handler`, {
       rc: r.rc,
       stdout: r.stdout,
       stderr: r.stderr,
