@@ -1,7 +1,7 @@
 // W5: the showcase, playbooks/site.yml, re-run on a test host it already converged (a fresh
 // Debian 12 test host, test/support/testhost), kiln against ansible-core running the same roles
 // with Jinja where kiln uses Handlebars (ansibleCopy below), over SSH to the host's private address.
-import { appendFileSync, cpSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { appendFileSync, cpSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 
@@ -54,12 +54,18 @@ export async function setupW5(ctx, repo, knownHostsFiles, onCleanup, log) {
   log('W5: booting a fresh Debian 12 test host (systemd)');
   const host = await startHost({ name: 'bench-w5', flavour: 'systemd' });
   onCleanup(() => host.stop());
-  for (const f of knownHostsFiles) appendFileSync(f, `${host.knownHostsLine}\n`);
   const dir = join(ctx.tmp, 'w5');
+  // ssh(1) reads ~/.ssh from the passwd entry, not $HOME: Ansible is given the file by name.
+  mkdirSync(dir, { recursive: true });
+  const knownHosts = join(dir, 'known_hosts');
+  for (const f of [...knownHostsFiles, knownHosts]) appendFileSync(f, `${host.knownHostsLine}\n`);
+  // Each tool gets site.yml with roles/ beside it, where both look for roles.
+  cpSync(join(repo, 'roles'), join(dir, 'kiln', 'roles'), { recursive: true });
+  cpSync(join(repo, 'playbooks', 'site.yml'), join(dir, 'kiln', 'site.yml'));
   ansibleCopy(repo, join(dir, 'ansible'));
   const kilnInv = join(dir, 'kiln.ini');
   writeFileSync(kilnInv, `[web]\n${host.name} kiln_host=${host.ip} kiln_user=root kiln_private_key_file=${host.keyFile}\n`);
   const ansibleInv = join(dir, 'ansible.ini');
-  writeFileSync(ansibleInv, `[web]\n${host.name} ansible_host=${host.ip} ansible_user=root ansible_ssh_private_key_file=${host.keyFile} ansible_python_interpreter=/usr/bin/python3\n`);
-  return { host, kilnInv, ansibleInv, kilnSite: join(repo, 'playbooks', 'site.yml'), ansibleSite: join(dir, 'ansible', 'site.yml') };
+  writeFileSync(ansibleInv, `[web]\n${host.name} ansible_host=${host.ip} ansible_user=root ansible_ssh_private_key_file=${host.keyFile} ansible_python_interpreter=/usr/bin/python3 ansible_ssh_common_args='-o UserKnownHostsFile=${knownHosts}'\n`);
+  return { host, kilnInv, ansibleInv, kilnSite: join(dir, 'kiln', 'site.yml'), ansibleSite: join(dir, 'ansible', 'site.yml') };
 }
