@@ -5,6 +5,7 @@
 import { strict as assert } from 'node:assert';
 import { execFile } from 'node:child_process';
 import { Resolver } from 'node:dns/promises';
+import { recap } from '../support/cli.js';
 import { startHost, type TestHost } from '../support/testhost/host.js';
 import { type KilnOnHosts, kilnOnHosts, type PlayRun } from './kiln_run.js';
 import { get, requestLoop } from './http_probe.js';
@@ -230,6 +231,8 @@ describe('showcase: playbooks/site.yml on fresh Debian 12 hosts', function () {
     for (const args of [['--check', '--diff', '-vvv'], ['--diff', '-v']]) {
       const r = await k.playText(SITE, '-e', 'app_version=2', '-e', GREETING, ...args);
       assert.equal(r.code, 0, r.stdout + r.stderr);
+      // On the converged host, check mode and the real run agree: nothing to change.
+      assert.equal(recap(r.stdout)[web.name]?.changed, 0, r.stdout);
       printed.push(r.stdout, r.stderr);
     }
     await web.exec(['touch', '/run/stop-sampler']);
