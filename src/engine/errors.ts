@@ -47,11 +47,25 @@ export class Problem {
   }
 }
 
+const hidden = new Set<string>();
+
+/** A secret value (decrypted vault data) that no error message may show: it is masked in every KilnError. */
+export function hideInErrors(value: string): void {
+  if (value.length >= 3) hidden.add(value);
+}
+
+function masked(text: string | undefined): string | undefined {
+  if (text === undefined || hidden.size === 0) return text;
+  let out = text;
+  for (const s of hidden) out = out.split(s).join('********');
+  return out;
+}
+
 /** Base class: carries the exit code the CLI should use. */
 export class KilnError extends Error {
   readonly exitCode: number = EXIT.ERROR;
   constructor(message?: string) {
-    super(message);
+    super(masked(message));
     // "ConnectionError", "ModuleError", ...: readable in logs and NDJSON.
     this.name = new.target.name;
   }

@@ -5,12 +5,20 @@ import { Problem, ValidationError, type Loc } from '../errors.js';
 import { locsOfKeys, recordLocs, type KeyLocs } from './locations.js';
 import { recordScalarSources, scalarSourceOf, type ScalarSource } from './scalar_sources.js';
 import yaml from './yaml_lib.cjs';
+import { decryptVaulted, rememberSecretText } from '../vault/keyring.js';
 
 /**
  * Ansible reads YAML with PyYAML, whose 1.1 booleans are yes/no/true/false/on/off but not the
  * single letters y/n: `n: 5` is a variable named "n" there, and must be here too.
  */
 function pyyamlBooleans(tags: Tags): Tags {
+  return [...ansibleTags(tags), VAULT_TAG];
+}
+
+/** `!vault |`: an Ansible Vault value, kept as its text here and decrypted by the converter (which knows its position). */
+const VAULT_TAG = { tag: '!vault', resolve: (text: string): string => text };
+
+function ansibleTags(tags: Tags): Tags {
   return tags.map((t) => {
     if (typeof t !== 'object' || t.tag !== 'tag:yaml.org,2002:bool' || !(t.test instanceof RegExp)) return t;
     return { ...t, test: new RegExp(t.test.source.replace(/\(\?:[YN]\|[yn]\|/, '(?:')) } as typeof t;
@@ -122,7 +130,7 @@ class Converter {
   convert(node: unknown): unknown {
     if (node === null || node === undefined) return null;
     if (yaml().isAlias(node)) return this.convert((node as Alias).resolve(this.doc));
-    if (yaml().isScalar(node)) return scalarValue(node);
+    if (yaml().isScalar(node)) return node.tag === '!vault' ? this.vaulted(node) : scalarValue(node);
     if (yaml().isMap(node)) return this.convertMap(node);
     if (yaml().isSeq(node)) {
       const out: unknown[] = [];
@@ -188,6 +196,14 @@ class Converter {
     recordLocs(out, node.range ? this.locOf(node.range[0]) : undefined, keys);
     recordScalarSources(out, sources);
     return out;
+  }
+
+  /** An inline `!vault` value: its plaintext, which is a secret from now on. */
+  private vaulted(node: Scalar): string {
+    const loc = this.locOf(node.range?.[0] ?? 0);
+    const text = decryptVaulted(String(node.value), loc, 'this !vault value').toString('utf8');
+    rememberSecretText(text);
+    return text;
   }
 
   private noteSource(into: Map<string | number, ScalarSource>, key: string | number, node: unknown): void {
