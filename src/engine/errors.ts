@@ -24,6 +24,9 @@ export interface ProblemInit {
   context?: string;
 }
 
+/** How much of a bad value an error quotes: enough to recognise it, never a whole file. */
+const MAX_QUOTED = 200;
+
 /** One validation finding. Many are collected and reported together. */
 export class Problem {
   constructor(
@@ -41,7 +44,7 @@ export class Problem {
     let out = loc ? `${formatLoc(loc)}: ` : '';
     if (context) out += `${context}: `;
     out += this.message;
-    if (value !== undefined) out += ` (got ${value})`;
+    if (value !== undefined) out += ` (got ${value.length > MAX_QUOTED ? `${value.slice(0, MAX_QUOTED)}… (${value.length} characters)` : value})`;
     if (fix) out += `\n    fix: ${fix}`;
     return out;
   }

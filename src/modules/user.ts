@@ -33,7 +33,23 @@ export interface UserArgs {
   umask?: string;
   force?: boolean;
   remove?: boolean;
+  generate_ssh_key?: boolean;
+  ssh_key_type?: string;
+  ssh_key_bits?: number;
+  ssh_key_file?: string;
+  ssh_key_comment?: string;
 }
+
+/** The key file ssh-keygen writes: ssh_key_file, or .ssh/id_TYPE (relative to the home). */
+function sshKeyFile(a: UserArgs): string {
+  return a.ssh_key_file ?? `.ssh/id_${a.ssh_key_type ?? 'rsa'}`;
+}
+
+// Arguments: the key file, its owner ("app:" is app and its login group), type, bits ("" for
+// ssh-keygen's default), comment. Makes the .ssh folder (0700) when missing, as Ansible does.
+const KEYGEN = `f=$1; o=$2; t=$3; b=$4; c=$5; d=$(dirname -- "$f")
+if [ ! -d "$d" ]; then mkdir -m 0700 -- "$d" && chown -- "$o" "$d" || exit 1; fi
+ssh-keygen -q -t "$t" \${b:+-b "$b"} -C "$c" -N '' -f "$f" </dev/null && chown -- "$o" "$f" "$f.pub"`;
 
 export interface UserState extends Accounts {
   name: string;
@@ -103,6 +119,14 @@ function decide(s: UserState, a: UserArgs): Decision {
   const supplementary = wantGroups?.map((g) => groupName(s, g, 'group', pendings));
   const lockedHash = (h: string): string => (a.password_lock && !h.startsWith('!') ? `!${h}` : h);
   const chpasswd = (h: string): AccountDo => ({ argv: ['chpasswd', '-e'], stdin: new Secret(`${name}:${lockedHash(h)}`) });
+  // An SSH key, made once: an existing key file (or .pub) is left as it is, as Ansible does without force.
+  const keygen = (): void => {
+    if (!a.generate_ssh_key || s.sshKey?.exists) return;
+    const file = s.sshKey?.path ?? sshKeyFile(a);
+    const type = a.ssh_key_type ?? 'rsa';
+    const comment = a.ssh_key_comment ?? `ansible-generated on ${s.hostname ?? 'this host'}`;
+    step(`generate an SSH key ${file} (${type}) for ${name}`, { argv: ['sh', '-c', KEYGEN, 'keygen', file, `${name}:`, type, a.ssh_key_bits ? String(a.ssh_key_bits) : '', comment] });
+  };
 
   if (!u) {
     if (s.plannedBy?.state === 'present') pendings.push(`user ${name} is planned by task '${s.plannedBy.task}'`);
@@ -130,6 +154,7 @@ function decide(s: UserState, a: UserArgs): Decision {
     step(`create ${what.join(' ')}`, { argv });
     if (pw !== undefined) step(`set the password of ${name}`, chpasswd(pw));
     else if (a.password_lock) step(`lock the password of ${name}`, { argv: ['usermod', '-L', name] });
+    keygen();
     return { steps, okReason: '' };
   }
 
@@ -198,8 +223,10 @@ function decide(s: UserState, a: UserArgs): Decision {
     const gid = a.group !== undefined ? (findGroup(s.groups, a.group)?.gid ?? primary) : u.gid;
     step(`create home ${home} for ${name}`, { argv: ['sh', '-c', 'mkdir -p -- "$1" && cp -a /etc/skel/. "$1" && chown -R -- "$2" "$1"', 'mkhome', home, `${uid}:${gid}`] });
   }
+  keygen();
   const facts = [`uid ${u.uid}`, `home ${u.home}`, `shell ${u.shell}`];
   if (supplementary?.length) facts.push(`groups ${supplementary.join(',')}`);
+  if (a.generate_ssh_key) facts.push(`an SSH key ${s.sshKey?.path ?? sshKeyFile(a)}`);
   return { steps, okReason: `user ${name} exists with ${facts.join(', ')}${pw !== undefined ? ' and this password' : ''}` };
 }
 
@@ -233,6 +260,10 @@ export function planUser(current: UserState, args: UserArgs): Plan<UserState, Ac
       data['create_home'] = a.create_home !== false;
     }
     if (a.password !== undefined) data['password'] = 'NOT_LOGGING_PASSWORD';
+    if (a.generate_ssh_key) {
+      data['ssh_key_file'] = current.sshKey?.path ?? sshKeyFile(a);
+      if (current.sshKey?.publicKey !== undefined) data['ssh_public_key'] = current.sshKey.publicKey;
+    }
   } else if (u) {
     data['force'] = a.force === true;
     data['remove'] = a.remove === true;
@@ -249,7 +280,7 @@ export const user: Module<UserArgs, UserState, AccountDo> = {
   async read(ctx, args) {
     const a = normalize(args);
     if (!/^[A-Za-z_][A-Za-z0-9_.-]*\$?$/.test(a.name)) throw new ModuleError(`user name ${JSON.stringify(a.name)} is not a valid name: use letters, digits, _, . and -, starting with a letter or _`);
-    const acc = await readAccounts(ctx, a.name, a.home);
+    const acc = await readAccounts(ctx, a.name, a.home, a.generate_ssh_key ? sshKeyFile(a) : undefined);
     const s: UserState = { ...acc, name: a.name, plannedGroups: {} };
     if (!ctx.planned.empty) {
       const byUser = plannedAccount(ctx.planned, 'user', a.name, 'present') ?? plannedAccount(ctx.planned, 'user', a.name, 'absent');
@@ -268,7 +299,11 @@ export const user: Module<UserArgs, UserState, AccountDo> = {
 
   async apply(ctx, _args, plan): Promise<Applied> {
     const out = await runAccountSteps(ctx, plan.steps);
-    return { ...out, data: plan.data };
+    const data = { ...plan.data };
+    // A key made just now: register its public half, as Ansible does.
+    const made = plan.steps.find((s) => s.do.argv[3] === 'keygen')?.do.argv[4];
+    if (made !== undefined) data['ssh_public_key'] = (await ctx.conn.get(`${made}.pub`, { becomeUser: ctx.becomeUser }))?.toString('utf8').trim();
+    return { ...out, data };
   },
 };
 

@@ -3,13 +3,42 @@
 // decrypted values appear in no output; kiln vault and ansible-vault read each other's files.
 import { strict as assert } from 'node:assert';
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { kiln } from '../support/cli.js';
 import { removeDir, tempDir } from '../modules/helpers.js';
 
 const SECRET = `it's; $ecret\\x`;
 const KEY = 'api-key-7f3a9c';
+/** Every process's argv and environment on this machine (the play's host), read until stopped. */
+function sampleProcesses(): { stop: () => Promise<{ samples: number; seen: string[] }> } {
+  const seen = new Set<string>();
+  let samples = 0;
+  let running = true;
+  const loop = (async () => {
+    while (running) {
+      for (const pid of readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
+        for (const f of ['cmdline', 'environ']) {
+          try {
+            seen.add(readFileSync(`/proc/${pid}/${f}`, 'latin1').split('\0').join(' '));
+          } catch {
+            // gone meanwhile, or not ours to read
+          }
+        }
+      }
+      samples++;
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  })();
+  return {
+    stop: async () => {
+      running = false;
+      await loop;
+      return { samples, seen: [...seen] };
+    },
+  };
+}
+
 const vault = (args: string[]): string => execFileSync('ansible-vault', args, { encoding: 'utf8', stdio: ['pipe', 'pipe', 'pipe'] });
 
 describe('kiln with Ansible Vault', function () {
@@ -53,7 +82,11 @@ describe('kiln with Ansible Vault', function () {
 
   it('converges with both vault ids; the values appear in no output, diff or --json', async () => {
     const args = ['play', 'site.yml', '-i', 'hosts.ini', '--vault-password-file', pw, '--vault-id', `dev@${pw2}`];
+    const sampler = sampleProcesses();
     const first = await kiln([...args, '--diff', '-vvv'], { cwd: dir });
+    const { samples, seen } = await sampler.stop();
+    assert.ok(samples >= 3 && seen.some((a) => a.includes('site.yml')), `the sampler saw kiln itself (${samples} samples)`);
+    assert.deepEqual(seen.filter((a) => a.includes(KEY) || a.includes('ecret')), [], 'no argv or environment held a decrypted value');
     assert.equal(first.code, 0, first.stdout + first.stderr);
     assert.equal(readFileSync(out(), 'utf8'), `${SECRET}/${KEY}`);
     const json = await kiln([...args, '--json', '--check', '--diff'], { cwd: dir, env: { ANSIBLE_VAULT_PASSWORD_FILE: '' } });

@@ -34,6 +34,7 @@ async function endState(h: TestHost): Promise<Record<string, string>> {
     groups: await q('getent group app deploy adm | cut -d: -f1,4; id app'),
     deployIsSystem: await q('[ "$(getent group deploy | cut -d: -f3)" -lt 1000 ] && echo system'),
     home: await q('stat -c "%U %G %a" /srv/app; ls -A /srv/app | sort'),
+    sshKey: await q('stat -c "%U %G %a" /srv/app/.ssh/id_rsa /srv/app/.ssh/id_rsa.pub /srv/app/.ssh | tr "\\n" " " | sed "s/ $//"; echo; cut -d" " -f1,3- /srv/app/.ssh/id_rsa.pub'),
     env: await q('stat -c "%U %G %a" /srv/app/env; cat /srv/app/env'),
     sshd: await q('grep -n MaxAuthTries /etc/ssh/sshd_config'),
     hosts: await q('cat /etc/hosts'),
@@ -82,6 +83,7 @@ describe('hosts: user, group, lineinfile, blockinfile, systemd and stat on fresh
       [
         ['create user app (uid 1500)', "group app is planned by task 'app group'; group deploy is planned by task 'deploy group'"],
         ['set the password of app', "group app is planned by task 'app group'; group deploy is planned by task 'deploy group'"],
+        ['generate an SSH key /srv/app/.ssh/id_rsa (rsa) for app', "group app is planned by task 'app group'; group deploy is planned by task 'deploy group'"],
       ],
     );
     assert.deepEqual(r.result(name, 'app environment').changes[0], { summary: 'create /srv/app/env and add line "PORT=8000"', pending: "directory /srv/app is planned by task 'app user'" });
@@ -107,6 +109,10 @@ describe('hosts: user, group, lineinfile, blockinfile, systemd and stat on fresh
     assert.equal(s['shadow'], 'app:$6$kilnsalt$07XHnFv1irChK6OVLOKXvBS1wgKGdfseYbvh4SoJAVJ7RGW96wA4B.gXPNMMBDT1APcZM3ztG5iYSqdBf/APW1\n');
     assert.match(s['groups'] ?? '', /groups=1500\(app\),4\(adm\),\d+\(deploy\)/);
     assert.equal(s['deployIsSystem'], 'system\n');
+    assert.equal(s['sshKey'], 'app app 600 app app 644 app app 700\nssh-rsa ansible-generated on HOST\n');
+    const userData = r.result(name, 'app user').data ?? {};
+    assert.equal(userData['ssh_key_file'], '/srv/app/.ssh/id_rsa');
+    assert.match(String(userData['ssh_public_key']), /^ssh-rsa AAAA\S+ ansible-generated on mods$/);
     assert.match(s['home'] ?? '', /^app app 7\d\d\n/, 'the home is made and owned by app');
     assert.equal(s['env'], 'app app 640\nPORT=8000\n');
     assert.match(s['sshd'] ?? '', /^\d+:MaxAuthTries 4$/m);
@@ -122,7 +128,7 @@ describe('hosts: user, group, lineinfile, blockinfile, systemd and stat on fresh
     const name = h().name;
     const again = await play('re-run');
     assert.equal(again.recap[name]?.changed, 0, again.stdout);
-    assert.equal(again.result(name, 'app user').msg, 'user app exists with uid 1500, home /srv/app, shell /bin/bash, groups deploy,adm and this password');
+    assert.equal(again.result(name, 'app user').msg, 'user app exists with uid 1500, home /srv/app, shell /bin/bash, groups deploy,adm, an SSH key /srv/app/.ssh/id_rsa and this password');
     assert.equal(again.result(name, 'app runs').msg, 'systemd has loaded kiln-app.service as it is on disk, so no daemon-reload is needed; kiln-app.service is active (running); kiln-app.service is enabled');
     assert.equal(again.result(name, 'sshd allows four tries').msg, '/etc/ssh/sshd_config already has the line "MaxAuthTries 4" where regexp matches');
     const check = await play('--check (converged)', '--check');

@@ -99,6 +99,17 @@ describe('user: plan (canned accounts)', () => {
     assert.equal(planUser(missing(), { name: 'app', state: 'absent' }).okReason, 'user app does not exist');
   });
 
+  it('generates an SSH key once, as the user, and leaves an existing one', () => {
+    const fresh = { ...existing(), sshKey: { path: '/home/app/.ssh/id_ed25519', exists: false }, hostname: 'web1' };
+    const p = planUser(fresh, { name: 'app', generate_ssh_key: true, ssh_key_type: 'ed25519' });
+    assert.deepEqual(summaries(p), ['generate an SSH key /home/app/.ssh/id_ed25519 (ed25519) for app']);
+    assert.deepEqual(p.steps[0]?.do.argv.slice(3), ['keygen', '/home/app/.ssh/id_ed25519', 'app:', 'ed25519', '', 'ansible-generated on web1']);
+    const made = { ...fresh, sshKey: { path: '/home/app/.ssh/id_ed25519', exists: true, publicKey: 'ssh-ed25519 AAAA x' } };
+    const ok = planUser(made, { name: 'app', generate_ssh_key: true, ssh_key_type: 'ed25519' });
+    assert.equal(ok.okReason, 'user app exists with uid 1001, home /home/app, shell /bin/sh, an SSH key /home/app/.ssh/id_ed25519');
+    assert.equal(ok.data?.['ssh_public_key'], 'ssh-ed25519 AAAA x');
+  });
+
   it('makes a missing home for an existing user, as Ansible does', () => {
     const s = { ...existing(), homeExists: false };
     assert.deepEqual(summaries(planUser(s, { name: 'app' })), ['create home /home/app for app']);

@@ -19,6 +19,7 @@ import { factVars } from '../facts/gather.js';
 import { MODULES } from '../../modules/index.js';
 import type { PlayEnv } from './env.js';
 import type { HostState } from './host.js';
+import { TaskDeadline } from './timeout.js';
 import { taskReads, waitsFor } from './unrun.js';
 
 type Vars = Record<string, unknown>;
@@ -159,9 +160,11 @@ async function runOnce(task: TaskNode, host: HostState, env: PlayEnv, scope: Var
   const check = task.inherited.checkMode ?? env.options.check;
   const conn = traits.local ? undefined : await connectionFor(task, host, env, scope);
   const become = task.inherited.become ? (task.inherited.becomeUser ?? 'root') : undefined;
+  const deadline = task.timeout !== undefined && task.timeout > 0 ? new TaskDeadline(task.timeout) : undefined;
+  const hostConn = conn ?? env.local();
   const ctx: ModuleContext = {
     host: host.name,
-    conn: conn ?? env.local(),
+    conn: deadline ? deadline.wrap(hostConn) : hostConn,
     becomeUser: become,
     planned: host.planned,
     diff: task.inherited.diff ?? env.options.diff,
@@ -179,7 +182,12 @@ async function runOnce(task: TaskNode, host: HostState, env: PlayEnv, scope: Var
   for (let attempt = 1; attempt <= attempts; attempt++) {
     // A retry waits for the host to change by itself: it must read afresh.
     if (attempt > 1) env.reads?.invalidate();
-    r = applyOverrides(task, scope, await readPlanApply(module, ctx, args, check, base));
+    const done = await readPlanApply(module, ctx, args, check, base);
+    if (deadline?.timedOut) {
+      r = { ...done, status: 'failed', msg: deadline.message(task.module) };
+      break;
+    }
+    r = applyOverrides(task, scope, done);
     if (!task.until || r.status === 'unreachable' || r.status === 'skipped') break;
     r.data = { ...(r.data ?? {}), attempts: attempt };
     if (condsHold(task.until, withVar(scope, task.register ?? 'result', registerValue(r))).ok) break;

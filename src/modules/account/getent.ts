@@ -32,12 +32,17 @@ export interface Accounts {
   /** The home directory (given or current) exists; its parent exists. */
   homeExists?: boolean;
   homeParentExists?: boolean;
+  /** With a key file asked about: its full path, whether it (or its .pub) exists, the public key. */
+  sshKey?: { path: string; exists: boolean; publicKey?: string };
+  /** The host's name (ssh-keygen's default comment). */
+  hostname?: string;
 }
 
-// Arguments: user name ("" for none), the home to check ("" for the user's current one).
-// Prints NUL-terminated key=value records.
+// Arguments: user name ("" for none), the home to check ("" for the user's current one), an SSH key
+// file ("" for none; relative to the home, /home/NAME for a user still to create). Prints
+// NUL-terminated key=value records.
 export const ACCOUNTS_SCRIPT = `export LC_ALL=C
-n=$1; h=$2
+n=$1; h=$2; k=$3
 if [ -n "$n" ]; then
   p=$(getent passwd "$n"); printf 'passwd=%s\\0' "$p"
   if s=$(getent shadow "$n" 2>/dev/null); then printf 'shadow=%s\\0' "$s"; fi
@@ -47,6 +52,13 @@ printf 'group=%s\\0' "$(getent group)"
 if [ -n "$h" ]; then
   [ -e "$h" ] && printf 'home_exists=1\\0'
   [ -d "$(dirname -- "$h")" ] && printf 'home_parent=1\\0'
+fi
+if [ -n "$k" ]; then
+  case $k in /*) ;; *) k=\${h:-/home/$n}/$k ;; esac
+  printf 'key=%s\\0' "$k"
+  if [ -e "$k" ] || [ -e "$k.pub" ]; then printf 'key_exists=1\\0'; fi
+  [ -r "$k.pub" ] && printf 'pubkey=%s\\0' "$(cat -- "$k.pub")"
+  printf 'hostname=%s\\0' "$(hostname)"
 fi
 printf 'end=1\\0'`;
 
@@ -80,12 +92,18 @@ export function parseAccounts(stdout: string, name: string): Accounts {
     a.homeExists = false;
     a.homeParentExists = false;
   }
+  const key = kv.get('key');
+  if (key !== undefined) {
+    a.sshKey = { path: key, exists: kv.get('key_exists') === '1' };
+    if (kv.has('pubkey')) a.sshKey.publicKey = kv.get('pubkey');
+    a.hostname = kv.get('hostname');
+  }
   return a;
 }
 
 /** Read the accounts in one round trip. */
-export async function readAccounts(ctx: ModuleContext, user: string, home: string | undefined): Promise<Accounts> {
-  const r = await ctx.conn.script(ACCOUNTS_SCRIPT, [user, home ?? ''], { becomeUser: ctx.becomeUser });
+export async function readAccounts(ctx: ModuleContext, user: string, home: string | undefined, sshKeyFile?: string): Promise<Accounts> {
+  const r = await ctx.conn.script(ACCOUNTS_SCRIPT, [user, home ?? '', sshKeyFile ?? ''], { becomeUser: ctx.becomeUser });
   if (r.rc !== 0) throw new ModuleError(`cannot read the accounts with getent: ${r.stderr.trim() || `rc ${r.rc}`}`, r);
   return parseAccounts(r.stdout, user);
 }

@@ -23,7 +23,7 @@ export interface Want {
 /** The set after the task: kept records (same key, asked TTL) and the keys to add. */
 export interface Outcome {
   after: Rr[];
-  /** Keys in `before` that stay as they are. */
+  /** Indexes into `before` of the records that stay as they are. */
   keep: Set<number>;
   /** Indexes into `before` to remove or rewrite. */
   drop: number[];
