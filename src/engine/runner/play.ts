@@ -19,7 +19,7 @@ import { tagsSelect } from './tags.js';
 import { condsHold, loopLocals, registerValue, runTask, scopeFor } from './task.js';
 import { moduleTraits } from '../schema/traits.js';
 import { ReadAhead, upcoming } from './read_ahead.js';
-import { PathReads } from '../../modules/facts/path_cache.js';
+import { PathReads } from '../facts/path_cache.js';
 import { dirname, join } from 'node:path';
 
 export class PlayRunner {

@@ -3,8 +3,8 @@
 // later task answers from that one read. Any apply makes the facts stale (PathReads), and the
 // next tasks read for themselves until a task applies nothing again.
 import type { Module } from '../module.js';
-import { asks, type PathAsk, readPathBatch } from '../../modules/facts/path.js';
-import type { PathReads } from '../../modules/facts/path_cache.js';
+import { asks, type PathAsk, readPathBatch } from '../facts/path.js';
+import type { PathReads } from '../facts/path_cache.js';
 import { MODULES } from '../../modules/index.js';
 import type { Node, TaskNode } from '../playbook/model.js';
 import { validateAgainst } from '../schema/validate.js';

@@ -2,10 +2,9 @@
 // read in one round trip, plus the check-mode view of what earlier tasks only planned.
 import { randomBytes } from 'node:crypto';
 import { posix } from 'node:path';
-import { ModuleError } from '../../engine/errors.js';
-import type { ModuleContext } from '../../engine/module.js';
-import type { PlannedState } from '../../engine/planned.js';
-import { plannedInstalls } from '../package/planned.js';
+import { ModuleError } from '../errors.js';
+import type { ModuleContext } from '../module.js';
+import type { PlannedState } from '../planned.js';
 
 /** What a path is; 'other' covers fifos, sockets and devices. */
 export type PathType = 'file' | 'directory' | 'link' | 'other';
@@ -322,19 +321,6 @@ export function withPlanned(state: PathState, planned: PlannedState): PathState 
     return { path, exists: false, pending: `${what} is planned by task '${anc.task}'` };
   }
   return state;
-}
-
-/**
- * withPlanned for a directory something will be written into. When it is missing and nothing
- * planned it, a planned package install may still create it (nginx creates /etc/nginx/...):
- * check mode reports the write as pending, saying "may", instead of failing.
- */
-export function withPlannedParent(state: PathState, planned: PlannedState): PathState {
-  const s = withPlanned(state, planned);
-  if (s.exists || s.pending !== undefined) return s;
-  const install = plannedInstalls(planned).at(-1);
-  if (!install) return s;
-  return { path: s.path, exists: true, type: 'directory', pending: `${s.path} does not exist yet; task '${install.task}' plans package installs that may create it` };
 }
 
 /** The directory holding `path`, or undefined at the root ("/" or a bare relative name). */
