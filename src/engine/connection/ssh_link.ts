@@ -7,22 +7,13 @@ import type { AnyAuthMethod, AuthenticationType, Client, ClientChannel, ConnectC
 import { ConnectionError } from '../errors.js';
 import { algorithmsForKeyType, checkHostKey, entriesFor, knownHostName, readKnownHosts } from './known_hosts.js';
 import { quoteArgv } from './quote.js';
-import type { SshTarget } from './ssh.js';
 import type { KeyOutcome, SshRunCache } from './ssh_cache.js';
 import { type ShellOpener, type ShellStream, streamOf } from './stream.js';
+import { ABANDONED, connectFailure, destination, type LinkTarget, noReconnect, type SshSecrets } from './ssh_target.js';
 
 // Loaded on first use (40-50 ms of module loading), while the first TCP connect is under way.
 let ssh2Loaded: Promise<typeof import('ssh2')> | undefined;
 const loadSsh2 = (): Promise<typeof import('ssh2')> => (ssh2Loaded ??= import('ssh2').then((m) => m.default));
-
-/** What a link is made from: the resolved target without the ssh config it came from. */
-export type LinkTarget = Omit<SshTarget, 'config'>;
-
-/** The secrets a login may use. Never logged, never part of a message. */
-export interface SshSecrets {
-  password?: string;
-  privateKeyPassphrase?: string;
-}
 
 export interface LinkOptions {
   keepaliveIntervalMs?: number;
@@ -33,23 +24,6 @@ export interface LinkOptions {
 
 // ssh2's default host key algorithms, in its order (ssh-dss is supported but not offered).
 const HOST_KEY_ALGORITHMS = ['ssh-ed25519', 'ecdsa-sha2-nistp256', 'ecdsa-sha2-nistp384', 'ecdsa-sha2-nistp521', 'rsa-sha2-512', 'rsa-sha2-256', 'ssh-rsa'];
-
-/** `user@host` or `user@[host]:port`, as connection messages name the destination. */
-export function destination(t: LinkTarget): string {
-  return `${t.user}@${knownHostName(t.address, t.port)}`;
-}
-
-export const ABANDONED = 'the connection attempt was abandoned (the run no longer needs this host)';
-
-/** The message for a connect that failed with `msg` (the same whichever path connected). */
-export function connectFailure(name: string, t: LinkTarget, msg: string): ConnectionError {
-  return new ConnectionError(name, `cannot connect to ${destination(t)}: ${msg}`);
-}
-
-/** How a dead link refuses a new channel. */
-export function noReconnect(name: string, dead: string): ConnectionError {
-  return new ConnectionError(name, `${dead}; kiln does not reconnect in the middle of a run`);
-}
 
 interface Attempt {
   method: AnyAuthMethod;
