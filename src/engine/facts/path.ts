@@ -3,7 +3,7 @@
 import { randomBytes } from 'node:crypto';
 import { posix } from 'node:path';
 import { ModuleError } from '../errors.js';
-import type { ModuleContext } from '../module.js';
+import type { Connection } from '../connection/types.js';
 import type { PlannedState } from '../planned.js';
 
 /** What a path is; 'other' covers fifos, sockets and devices. */
@@ -93,6 +93,21 @@ export interface PathBatch {
   umask: number;
 }
 
+/** The runner's read-ahead (PathReads, path_cache.ts), as readPaths uses it. */
+export interface ReadAhead {
+  /** Bumped by every apply: facts read at an older generation are stale. */
+  readonly generation: number;
+  lookup(conn: Connection, becomeUser: string | undefined, paths: readonly string[], opts: PathFactOptions): PathFacts | undefined;
+  store(conn: Connection, becomeUser: string | undefined, batch: PathBatch, generation: number): void;
+}
+
+/** Where readPaths reads (a module's context has these): the connection, the become user, the read-ahead. */
+export interface PathReader {
+  readonly conn: Connection;
+  readonly becomeUser?: string;
+  readonly reads?: ReadAhead;
+}
+
 // Arguments: a separator token, then "flags path" pairs (flags: c = sha256, b = summary below, - =
 // neither). A fixed number of programs whatever the number of paths: one lstat over all of them,
 // one readlink and one stat -L over the links, one sha256sum over the files to checksum, and
@@ -127,7 +142,7 @@ below "$@"; printf '%s\\0' "$x"`;
  * With `ctx.reads`, facts the runner read ahead answer without a round trip while nothing has
  * been applied since.
  */
-export async function readPaths(ctx: Pick<ModuleContext, 'conn' | 'becomeUser' | 'reads'>, paths: readonly string[], opts: PathFactOptions = {}): Promise<PathFacts> {
+export async function readPaths(ctx: PathReader, paths: readonly string[], opts: PathFactOptions = {}): Promise<PathFacts> {
   const cached = ctx.reads?.lookup(ctx.conn, ctx.becomeUser, paths, opts);
   if (cached) return cached;
   const generation = ctx.reads?.generation;
@@ -142,7 +157,7 @@ export function asks(q: PathQuery): PathAsk[] {
 }
 
 /** Read many paths (several tasks' queries) in one round trip. */
-export async function readPathBatch(ctx: Pick<ModuleContext, 'conn' | 'becomeUser'>, list: readonly PathAsk[]): Promise<PathBatch> {
+export async function readPathBatch(ctx: Pick<PathReader, 'conn' | 'becomeUser'>, list: readonly PathAsk[]): Promise<PathBatch> {
   const flags = new Map<string, string>();
   for (const a of list) {
     const f = flags.get(a.path) ?? '';
