@@ -74,3 +74,51 @@ export function connectFailure(name: string, t: LinkTarget, msg: string): Connec
 export function noReconnect(name: string, dead: string): ConnectionError {
   return new ConnectionError(name, `${dead}; kiln does not reconnect in the middle of a run`);
 }
+
+/** What a login gathers as it goes, to explain a failure. */
+export interface LoginTrace {
+  /** TCP connected: a timeout is then the SSH handshake's, not the connect's. */
+  tcpUp: boolean;
+  /** Why the host key check refused the server's key. */
+  hostKeyProblem?: string;
+  /** The first error ssh2 or the socket reported (ssh2 sets `level`, the socket `code`). */
+  error?: Error & { level?: string; code?: string };
+  /** The authentication attempts made, as labels ("publickey /root/.ssh/id_ed25519"). */
+  tried: string[];
+  /** The methods the server said it accepts. */
+  serverMethods?: readonly string[];
+  /** Keys that could not be used, and why. */
+  keyNotes: readonly string[];
+}
+
+/** Why a login failed, in words, from what it gathered (pure). */
+export function loginFailure(t: LinkTarget, trace: LoginTrace): string {
+  const e = trace.error;
+  if (trace.hostKeyProblem) return trace.hostKeyProblem;
+  if (e?.level === 'client-authentication') {
+    const offered = trace.serverMethods?.length ? `; the server accepts ${trace.serverMethods.join(', ')}` : '';
+    const notes = trace.keyNotes.length ? `; ${trace.keyNotes.join('; ')}` : '';
+    return `authentication failed for user ${t.user} (tried ${trace.tried.length ? trace.tried.join(', ') : 'nothing the server accepts'}${offered})${notes}`;
+  }
+  if (e?.level === 'client-timeout') {
+    return trace.tcpUp
+      ? `timed out after ${t.timeoutSec} s waiting for the SSH handshake (is an SSH server on port ${t.port}?)`
+      : `timed out after ${t.timeoutSec} s connecting (host down or port filtered?)`;
+  }
+  switch (e?.code) {
+    case 'ECONNREFUSED':
+      return `connection refused (is sshd running and listening on port ${t.port}?)`;
+    case 'ENOTFOUND':
+    case 'EAI_AGAIN':
+      return `cannot resolve host name ${t.address}`;
+    case 'EHOSTUNREACH':
+    case 'ENETUNREACH':
+      return 'no route to host';
+    case 'ETIMEDOUT':
+      return 'timed out connecting';
+    case 'ECONNRESET':
+      return 'the server reset the connection during the handshake';
+  }
+  if (e) return e.message;
+  return 'the server closed the connection during the handshake';
+}
