@@ -1,7 +1,7 @@
 // Parser for condition expressions (`when`, `failed_when`, `until`, `assert.that`):
 // jsep with a Jinja-flavoured grammar, converted to a small typed AST. See GRAMMAR.md.
 import jsep from 'jsep';
-import { closest, distance } from 'fastest-levenshtein';
+import { didYouMean } from '../did_you_mean.js';
 import { FILTER_NAMES, TEST_NAMES, getFilter, getTest } from './filters.js';
 
 export type CompareOp = '==' | '!=' | '<' | '<=' | '>' | '>=' | 'in' | 'not in';
@@ -288,8 +288,8 @@ const ARITH_OPS = new Set<string>(['+', '-', '*', '/', '//', '%', '**', '~']);
 const LITERAL_TESTS: Record<string, string> = { true: 'true', false: 'false', none: 'none', null: 'none' };
 
 function suggest(name: string, known: readonly string[]): string {
-  const best = closest(name, known as string[]);
-  return distance(name, best) <= Math.max(2, name.length / 3) ? `did you mean '${best}'? ` : '';
+  const best = didYouMean(name, known);
+  return best === undefined ? '' : `did you mean '${best}'? `;
 }
 
 class Converter {
