@@ -1,7 +1,8 @@
 // Evaluates parsed conditions with Python/Jinja semantics: no JS coercion, strict undefined.
 import { didYouMean } from '../did_you_mean.js';
 import { FilterError, getFilter, getTest } from './filters.js';
-import { formatNode, type ArithOp, type CompareOp, type Condition, type ExprNode } from './parse.js';
+import { formatNode } from './format.js';
+import type { ArithOp, CompareOp, Condition, ExprNode } from './parse.js';
 import { deepEqual, isMapping, isTruthy, pyRepr, toPyString, typeName } from './truthy.js';
 
 export class ConditionEvalError extends Error {
