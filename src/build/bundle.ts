@@ -10,7 +10,7 @@ import { makeAscii } from './ascii.js';
 import type { BundleNames } from '../cli/bundles.js';
 
 const requireHere = createRequire(import.meta.url);
-const SUBCOMMANDS = /^\.\/(play|validate|inventory|doc|facts|role_init|ssh_broker)\.js$/;
+const SUBCOMMANDS = /^\.\/(play|validate|inventory|doc|facts|role_init|ssh_broker|vault)\.js$/;
 const SHARED: Record<string, string> = { 'errors.js': 'errors', 'exit_codes.js': 'exitCodes', 'paths.js': 'paths' };
 
 /**

@@ -6,3 +6,4 @@ export * as doc from './doc.js';
 export * as facts from './facts.js';
 export * as role_init from './role_init.js';
 export * as ssh_broker from './ssh_broker.js';
+export * as vault from './vault.js';

@@ -9,13 +9,30 @@ import type { PlayOpts } from './play.js';
 const collect = (v: string, prev: string[]): string[] => [...prev, v];
 const verbosity = (_v: string, prev: number): number => prev + 1;
 
+/** The vault options (ansible-playbook's): passwords for Ansible Vault files and !vault values. */
+function vaultOptions(c: Command): Command {
+  return c
+    .option('--vault-password-file <file>', 'a file holding the vault password, or an executable that prints it (repeatable)', collect, [])
+    .option('--vault-id <id>', 'a vault id: LABEL@FILE, LABEL@prompt, or FILE (repeatable)', collect, [])
+    .option('-J, --ask-vault-pass', 'ask for the vault password', false);
+}
+
+/** Before a command that loads files: read its vault passwords (or ANSIBLE_VAULT_PASSWORD_FILE's). */
+async function readVaultPasswords(_: Command, action: Command): Promise<void> {
+  if (action.name() === 'vault') return;
+  const o = action.opts() as { vaultPasswordFile?: string[]; vaultId?: string[]; askVaultPass?: boolean };
+  const given = o.vaultPasswordFile?.length || o.vaultId?.length || o.askVaultPass || process.env['ANSIBLE_VAULT_PASSWORD_FILE'] || process.env['KILN_VAULT_PASSWORD_FILE'];
+  if (given && 'vaultId' in o) await (await import('./vault.js')).applyVaultOptions(o);
+}
+
 function program(): Command {
   const p = new Command('kiln')
     .description('A declarative configuration engine: Ansible playbooks, validated by JSON Schema, converged fast.')
     .version(packageJson().version, '--version')
     .exitOverride()
     .showHelpAfterError('(run kiln --help for usage)')
-    .configureOutput({ writeErr: (s) => process.stderr.write(s) });
+    .configureOutput({ writeErr: (s) => process.stderr.write(s) })
+    .hook('preAction', readVaultPasswords);
 
   p.command('play')
     .description('run a playbook against an inventory')
@@ -32,8 +49,8 @@ function program(): Command {
     .option('-v, --verbose', 'more output (repeat: -vv)', verbosity, 0)
     .option('--force-handlers', 'run notified handlers even after a task failed', false)
     .option('--detailed-exitcodes', `exit ${EXIT.CHANGED} when the run changed (or would change) something`, false)
-    .option('--accept-new-host-keys', 'record the key of an SSH host seen for the first time (changed keys are still refused)', false)
-    .action(async (playbook: string, o: PlayOpts) => {
+    .option('--accept-new-host-keys', 'record the key of an SSH host seen for the first time (changed keys are still refused)', false);
+  vaultOptions(p.commands.at(-1) as Command).action(async (playbook: string, o: PlayOpts) => {
       process.exitCode = await (await import('./play.js')).playCommand(playbook, o);
     });
 
@@ -41,8 +58,8 @@ function program(): Command {
     .description('check playbooks or roles without running them (no host is contacted)')
     .argument('<paths...>', 'playbook files or role folders')
     .option('-i, --inventory <path>', 'inventory whose variables count as defined', collect, [])
-    .option('-e, --extra-vars <vars>', 'extra variables that count as defined', collect, [])
-    .action(async (paths: string[], o: { inventory: string[]; extraVars: string[] }) => {
+    .option('-e, --extra-vars <vars>', 'extra variables that count as defined', collect, []);
+  vaultOptions(p.commands.at(-1) as Command).action(async (paths: string[], o: { inventory: string[]; extraVars: string[] }) => {
       process.exitCode = await (await import('./validate.js')).validateCommand(paths, o);
     });
 
@@ -50,8 +67,8 @@ function program(): Command {
     .description('show an inventory as Ansible does (--list JSON or --graph)')
     .option('-i, --inventory <path>', 'inventory (repeatable)', collect, [])
     .option('--list', 'print the inventory as dynamic-inventory JSON', false)
-    .option('--graph', 'print the group tree', false)
-    .action(async (o: { inventory: string[]; list: boolean; graph: boolean }) => {
+    .option('--graph', 'print the group tree', false);
+  vaultOptions(p.commands.at(-1) as Command).action(async (o: { inventory: string[]; list: boolean; graph: boolean }) => {
       process.exitCode = await (await import('./inventory.js')).inventoryCommand(o);
     });
 
@@ -65,9 +82,26 @@ function program(): Command {
   p.command('facts')
     .description('gather and print the facts of a host')
     .argument('<host>', 'an inventory host')
-    .option('-i, --inventory <path>', 'inventory (repeatable)', collect, [])
-    .action(async (host: string, o: { inventory: string[] }) => {
+    .option('-i, --inventory <path>', 'inventory (repeatable)', collect, []);
+  vaultOptions(p.commands.at(-1) as Command).action(async (host: string, o: { inventory: string[] }) => {
       process.exitCode = await (await import('./facts.js')).factsCommand(host, o);
+    });
+
+  vaultOptions(
+    p
+      .command('vault')
+      .description('encrypt, decrypt, view, edit, encrypt_string or rekey, in Ansible Vault format (like ansible-vault)')
+      .addArgument(new Argument('<action>', 'what to do').choices(['encrypt', 'decrypt', 'view', 'edit', 'encrypt_string', 'rekey']))
+      .argument('[args...]', 'files (encrypt_string: the strings; none reads standard input)'),
+  )
+    .option('--encrypt-vault-id <label>', 'the vault id to encrypt with, when several are given')
+    .option('--new-vault-password-file <file>', 'rekey: the new password')
+    .option('--new-vault-id <id>', 'rekey: the new vault id (LABEL@FILE)')
+    .option('--output <file>', 'encrypt/decrypt: write here instead of in place ("-": standard output)')
+    .option('-n, --name <name>', 'encrypt_string: the variable name of each string (repeatable)', collect, [])
+    .option('--stdin-name <name>', 'encrypt_string: the variable name of the string read from standard input')
+    .action(async (action: string, args: string[], o: import('./vault.js').VaultCommandOpts) => {
+      process.exitCode = await (await import('./vault.js')).vaultCommand(action, args, o);
     });
 
   p.command('ssh-broker')

@@ -24,6 +24,9 @@ export interface ProblemInit {
   context?: string;
 }
 
+/** How much of a bad value an error quotes: enough to recognise it, never a whole file. */
+const MAX_QUOTED = 200;
+
 /** One validation finding. Many are collected and reported together. */
 export class Problem {
   constructor(
@@ -41,17 +44,31 @@ export class Problem {
     let out = loc ? `${formatLoc(loc)}: ` : '';
     if (context) out += `${context}: `;
     out += this.message;
-    if (value !== undefined) out += ` (got ${value})`;
+    if (value !== undefined) out += ` (got ${value.length > MAX_QUOTED ? `${value.slice(0, MAX_QUOTED)}… (${value.length} characters)` : value})`;
     if (fix) out += `\n    fix: ${fix}`;
     return out;
   }
+}
+
+const hidden = new Set<string>();
+
+/** A secret value (decrypted vault data) that no error message may show: it is masked in every KilnError. */
+export function hideInErrors(value: string): void {
+  if (value.length >= 3) hidden.add(value);
+}
+
+function masked(text: string | undefined): string | undefined {
+  if (text === undefined || hidden.size === 0) return text;
+  let out = text;
+  for (const s of hidden) out = out.split(s).join('********');
+  return out;
 }
 
 /** Base class: carries the exit code the CLI should use. */
 export class KilnError extends Error {
   readonly exitCode: number = EXIT.ERROR;
   constructor(message?: string) {
-    super(message);
+    super(masked(message));
     // "ConnectionError", "ModuleError", ...: readable in logs and NDJSON.
     this.name = new.target.name;
   }

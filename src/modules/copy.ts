@@ -4,7 +4,9 @@ import { createHash } from 'node:crypto';
 import { readFileSync, statSync } from 'node:fs';
 import { posix } from 'node:path';
 import { split } from 'shlex';
-import { ModuleError } from '../engine/errors.js';
+import { ModuleError, ValidationError } from '../engine/errors.js';
+import { isVaulted } from '../engine/vault/format.js';
+import { decryptVaulted, rememberSecretText } from '../engine/vault/keyring.js';
 import type { Applied, Module, ModuleContext, Plan, Step as EngineStep } from '../engine/module.js';
 import type { Effect } from '../engine/planned.js';
 import type { Change, FileDiff } from '../engine/result.js';
@@ -240,7 +242,7 @@ export async function applyCopy(ctx: ModuleContext, _opts: CopyOptions, plan: Pl
 }
 
 /** The bytes of a controller-side file found under files/ (or templates/). */
-export function readControllerFile(ctx: ModuleContext, kind: 'files' | 'templates', src: string): { path: string; bytes: Buffer } {
+export function readControllerFile(ctx: ModuleContext, kind: 'files' | 'templates', src: string): { path: string; bytes: Buffer; vaulted: boolean } {
   const path = ctx.findFile(kind, src);
   let bytes: Buffer;
   try {
@@ -251,7 +253,16 @@ export function readControllerFile(ctx: ModuleContext, kind: 'files' | 'template
     const code = (e as NodeJS.ErrnoException).code;
     throw new ModuleError(`cannot read src ${src} (${path}): ${code ?? String(e)}; put it in the ${kind}/ folder of the role or beside the playbook`);
   }
-  return { path, bytes };
+  // An Ansible Vault file is copied (or rendered) decrypted, as ansible-core does; its content is a secret.
+  if (!isVaulted(bytes.subarray(0, 64).toString('latin1'))) return { path, bytes, vaulted: false };
+  try {
+    const plain = decryptVaulted(bytes.toString('utf8'), { file: path, line: 1, col: 1 }, `src ${src}`);
+    rememberSecretText(plain.toString('utf8'));
+    return { path, bytes: plain, vaulted: true };
+  } catch (e) {
+    if (e instanceof ValidationError) throw new ModuleError(e.message);
+    throw e;
+  }
 }
 
 /** The copy module. */
@@ -265,8 +276,8 @@ export const copy: Module<CopyArgs, CopyState, CopyDo> = {
   async read(ctx, args) {
     if ((args.content === undefined) === (args.src === undefined)) throw new ModuleError('copy needs exactly one of content: and src:');
     if (args.src !== undefined) {
-      const { bytes } = readControllerFile(ctx, 'files', args.src);
-      return readCopy(ctx, args, { bytes, name: posix.basename(args.src), label: args.src, secret: false });
+      const { bytes, vaulted } = readControllerFile(ctx, 'files', args.src);
+      return readCopy(ctx, args, { bytes, name: posix.basename(args.src), label: args.src, secret: vaulted });
     }
     const content = reveal(args.content) ?? '';
     return readCopy(ctx, args, { bytes: Buffer.from(content, 'utf8'), label: 'dynamically generated', secret: typeof args.content !== 'string' });

@@ -5,6 +5,7 @@ import type { Applied, Module, ModuleContext, Plan, Step as EngineStep } from '.
 import type { Effect, PlannedState } from '../engine/planned.js';
 import type { Change } from '../engine/result.js';
 import { systemd } from './service/systemd.js';
+import { runServiceCommands } from './service/run.js';
 import { sysv } from './service/sysv.js';
 import type { ServiceAction, ServiceBackend, ServiceBackendName, ServiceState } from './service/types.js';
 import { plannedInstalls } from './package/planned.js';
@@ -45,7 +46,7 @@ export async function serviceBackendFor(ctx: ModuleContext, use: ServiceArgs['us
 }
 
 /** A service name: no path, no option, no whitespace (backslashes: systemd-escape'd names). */
-function checkName(name: string): void {
+export function checkName(name: string): void {
   if (!/^[A-Za-z0-9_][A-Za-z0-9_.@:\\-]*$/.test(name)) {
     throw new ModuleError(`service name ${JSON.stringify(name)} is not a service: give the unit or init script name, like nginx or nginx.service`);
   }
@@ -169,20 +170,8 @@ export const service: Module<ServiceArgs, ServiceState, ServiceAction> = {
   async apply(ctx, _args, plan): Promise<Applied> {
     const s = plan.current;
     const b = BACKENDS[s.backend];
-    let stdout = '';
-    let stderr = '';
-    for (const st of plan.steps) {
-      for (const argv of b.commands(s, st.do)) {
-        const r = await ctx.conn.run(argv, { env: { LC_ALL: 'C' }, becomeUser: ctx.becomeUser });
-        stdout += r.stdout;
-        stderr += r.stderr;
-        if (r.rc !== 0) {
-          const said = (r.stderr.trim() || r.stdout.trim()).split('\n').slice(-6).join('\n') || 'no output';
-          const status = b.explain && st.do !== 'enable' && st.do !== 'disable' ? await b.explain(ctx, s).catch(() => '') : '';
-          throw new ModuleError(`${argv.join(' ')} failed (rc ${r.rc}):\n${said}${status ? `\n${status}` : ''}`, { rc: r.rc, stdout, stderr });
-        }
-      }
-    }
+    const commands = plan.steps.flatMap((st) => b.commands(s, st.do).map((argv) => ({ argv, explain: st.do !== 'enable' && st.do !== 'disable' })));
+    const { stdout, stderr } = await runServiceCommands(ctx, b, s, commands);
     return { rc: 0, stdout, stderr, data: plan.data };
   },
 };

@@ -19,9 +19,9 @@ export const template: Module<TemplateArgs, CopyState, CopyDo> = {
 
   /** Rendering happens here: it is controller-side and changes nothing, so check mode sees the real content. */
   async read(ctx, args) {
-    const { path, bytes } = readControllerFile(ctx, 'templates', args.src);
+    const { path, bytes, vaulted } = readControllerFile(ctx, 'templates', args.src);
     const text = ctx.render(bytes.toString('utf8'), path);
-    return readCopy(ctx, args, { bytes: Buffer.from(text, 'utf8'), name: posix.basename(args.src), label: args.src, secret: false });
+    return readCopy(ctx, args, { bytes: Buffer.from(text, 'utf8'), name: posix.basename(args.src), label: args.src, secret: vaulted });
   },
 
   plan: planCopy,

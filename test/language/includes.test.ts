@@ -1,5 +1,6 @@
 // Imports and includes, vars_files, and the play's sections with handler flushes between them.
 import { strict as assert } from 'node:assert';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fixture, logLines, output, play, removeScratch, scratch } from './helpers.js';
 
@@ -52,5 +53,17 @@ describe('language: includes and imports', function () {
     const r = await play(fixture('includes/site.yml'), root, ['--tags', 'static']);
     assert.equal(r.code, 0, output(r));
     assert.deepEqual(log(), ['import:first:on', 'import:second:on']);
+  });
+
+  it('an include that leads back to itself fails the host at 64 levels with the chain, not a crash', async () => {
+    const dir = join(root, 'cycle');
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(join(dir, 'a.yml'), '- include_tasks: b.yml\n');
+    writeFileSync(join(dir, 'b.yml'), '- include_tasks: a.yml\n');
+    writeFileSync(join(dir, 'p.yml'), '- hosts: localhost\n  gather_facts: false\n  tasks:\n    - include_tasks: a.yml\n');
+    const r = await play(join(dir, 'p.yml'), root);
+    assert.equal(r.code, 2, output(r));
+    assert.match(r.stdout, /include_tasks nests more than 64 levels deep \(… a\.yml -> b\.yml -> .*\); an include that leads back to itself needs a when: that ends it/);
+    assert.doesNotMatch(r.stdout + r.stderr, /at PlayRunner|internal error/);
   });
 });

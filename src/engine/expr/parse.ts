@@ -502,10 +502,32 @@ const CACHE_LIMIT = 500;
 const cache = new Map<string, Condition>();
 
 /** Parse a condition; throws ConditionSyntaxError with an offset and a suggested fix. */
+/** How deep brackets may nest in a condition: far beyond any real one, far below the parser's stack. */
+const MAX_DEPTH = 64;
+
+/** The offset where (, [ or { first nests deeper than MAX_DEPTH (outside quotes), if anywhere. */
+function tooDeep(text: string): number | undefined {
+  let depth = 0;
+  let quote: string | undefined;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    if (quote) {
+      if (c === '\\') i++;
+      else if (c === quote) quote = undefined;
+    } else if (c === '"' || c === "'") quote = c;
+    else if (c === '(' || c === '[' || c === '{') {
+      if (++depth > MAX_DEPTH) return i;
+    } else if (c === ')' || c === ']' || c === '}') depth--;
+  }
+  return undefined;
+}
+
 export function parseCondition(text: string): Condition {
   const hit = cache.get(text);
   if (hit) return hit;
   if (text.trim() === '') throw new ConditionSyntaxError(text, 0, 'empty condition', 'write an expression such as x is defined');
+  const deep = tooDeep(text);
+  if (deep !== undefined) throw new ConditionSyntaxError(text, deep, `brackets nest more than ${MAX_DEPTH} levels deep here`, 'split the condition into several (a list of conditions must all hold), or set_fact parts of it');
   const normalized = prescan(text);
   let tree: jsep.Expression;
   try {

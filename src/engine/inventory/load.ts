@@ -3,6 +3,8 @@ import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { basename, dirname, extname, join, resolve } from 'node:path';
 import { Problem, ValidationError, type Loc } from '../errors.js';
 import { parseYaml, probeYaml, type LoadedYaml } from '../load/yaml.js';
+import { isVaulted } from '../vault/format.js';
+import { decryptVaulted, rememberSecretText } from '../vault/keyring.js';
 import { addIniInventory } from './ini.js';
 import { parseHostEntry } from './ranges.js';
 import { addDynamicInventory, addScriptInventory, isInventoryScript, looksLikeDynamicInventory } from './script.js';
@@ -158,13 +160,19 @@ async function addFile(inv: Inventory, file: string): Promise<void> {
     const code = (e as NodeJS.ErrnoException).code;
     throw new ValidationError(new Problem(`cannot read inventory ${file} (${code ?? String(e)})`, { fix: 'check the path and its permissions' }));
   }
+  // A vaulted inventory (any format) is decrypted first, and its values are secrets.
+  const vaulted = isVaulted(source);
+  if (vaulted) {
+    source = decryptVaulted(source, { file, line: 1, col: 1 }, 'this inventory').toString('utf8');
+    rememberSecretText(source);
+  }
   let loaded: LoadedYaml | undefined;
   const ext = extname(file).toLowerCase();
   if (YAML_EXTENSIONS.has(ext)) {
-    loaded = parseYaml(source, file);
+    loaded = parseYaml(source, file, { cache: !vaulted });
   } else if (ext === '') {
     // INI lines such as "[web]" or "host a=1" are seldom YAML, and never an inventory's shape.
-    const tried = probeYaml(source, file);
+    const tried = probeYaml(source, file, { cache: !vaulted });
     if (tried && looksLikeYamlInventory(tried.value)) loaded = tried;
   }
   if (!loaded) addIni(inv, source, file, ext);

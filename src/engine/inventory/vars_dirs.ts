@@ -2,7 +2,7 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { Problem, ValidationError } from '../errors.js';
-import { parseYaml } from '../load/yaml.js';
+import { parseVaultable } from '../load/yaml.js';
 import { assignVars, dict, type Inventory } from './types.js';
 
 /** Extensions tried after the bare name, in Ansible's order; later files win. */
@@ -67,15 +67,7 @@ function isVarsFileName(name: string): boolean {
 /** Read one variables file: a YAML (or JSON) mapping, or empty. */
 export function readVarsFile(file: string): Record<string, unknown> {
   const source = readFileSync(file, 'utf8');
-  if (source.startsWith('$ANSIBLE_VAULT;')) {
-    throw new ValidationError(
-      new Problem('this file is encrypted with ansible-vault, which kiln does not read', {
-        loc: { file, line: 1, col: 1 },
-        fix: 'decrypt it (ansible-vault decrypt) and keep secrets out of the repository, or pass them with --extra-vars',
-      }),
-    );
-  }
-  const { value } = parseYaml(source, file);
+  const { value } = parseVaultable(source, file);
   if (value === null) return dict();
   if (typeof value !== 'object' || Array.isArray(value)) {
     throw new ValidationError(

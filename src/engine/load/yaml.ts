@@ -6,6 +6,8 @@ import { valueLocOf } from './locations.js';
 import { scalarSourceOf } from './scalar_sources.js';
 import { cacheSlot, readCached, writeCached, writeFailed } from './yaml_cache.js';
 import { parseYamlText } from './yaml_parse.js';
+import { isVaulted } from '../vault/format.js';
+import { decryptVaulted, rememberSecretValues } from '../vault/keyring.js';
 
 export { scalarSourceOf, type ScalarSource } from './scalar_sources.js';
 
@@ -29,7 +31,22 @@ export function loadYamlFile(file: string): LoadedYaml {
       }),
     );
   }
-  return parseYaml(source, shownPath(file));
+  return parseVaultable(source, shownPath(file));
+}
+
+/**
+ * parseYaml for a file's text that may be a whole Ansible Vault file: decrypted first, then every
+ * string in it is a secret. Neither a vaulted file nor a text with `!vault` values is cached: the
+ * parse cache would hold their clear text on disk.
+ */
+export function parseVaultable(source: string, file: string): LoadedYaml {
+  if (isVaulted(source)) {
+    const text = decryptVaulted(source, { file, line: 1, col: 1 }, 'this file').toString('utf8');
+    const loaded = parseYaml(text, file, { cache: false });
+    rememberSecretValues(loaded.value);
+    return { ...loaded, source: text };
+  }
+  return parseYaml(source, file);
 }
 
 /** Paths inside the working directory are shown relative to it, as the user typed them. */
@@ -62,7 +79,7 @@ export function locInScalar(owner: unknown, key: string | number, offset: number
  * texts that seldom repeat, such as an inventory script's output).
  */
 export function parseYaml(source: string, file: string, { cache = true }: { cache?: boolean } = {}): LoadedYaml {
-  const slot = cache ? cacheSlot(source) : undefined;
+  const slot = cache && !source.includes('!vault') ? cacheSlot(source) : undefined;
   const hit = slot && readCached(slot, file);
   if (hit && 'value' in hit) return { file, value: hit.value, source };
   // A text known not to parse is parsed again, for its error.
@@ -76,8 +93,8 @@ export function parseYaml(source: string, file: string, { cache = true }: { cach
  * INI): undefined where it is not YAML. That answer is cached too, so such a file does not load
  * the yaml package on every run.
  */
-export function probeYaml(source: string, file: string): LoadedYaml | undefined {
-  const slot = cacheSlot(source);
+export function probeYaml(source: string, file: string, { cache = true }: { cache?: boolean } = {}): LoadedYaml | undefined {
+  const slot = !cache || source.includes('!vault') ? undefined : cacheSlot(source);
   const hit = slot && readCached(slot, file);
   if (hit) return 'value' in hit ? { file, value: hit.value, source } : undefined;
   let value: unknown;

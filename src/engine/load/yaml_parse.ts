@@ -1,16 +1,24 @@
 // Parsing YAML text into plain values, recording where every value came from (locations.ts,
 // scalar_sources.ts). The yaml package is loaded here on first use only (yaml_lib.cts).
-import type { Alias, Document, Node, Scalar, Tags, YAMLMap } from 'yaml';
+import type { Alias, Document, Node, Scalar, Tags, YAMLMap, YAMLSeq } from 'yaml';
 import { Problem, ValidationError, type Loc } from '../errors.js';
 import { locsOfKeys, recordLocs, type KeyLocs } from './locations.js';
 import { recordScalarSources, scalarSourceOf, type ScalarSource } from './scalar_sources.js';
 import yaml from './yaml_lib.cjs';
+import { decryptVaulted, rememberSecretText } from '../vault/keyring.js';
 
 /**
  * Ansible reads YAML with PyYAML, whose 1.1 booleans are yes/no/true/false/on/off but not the
  * single letters y/n: `n: 5` is a variable named "n" there, and must be here too.
  */
 function pyyamlBooleans(tags: Tags): Tags {
+  return [...ansibleTags(tags), VAULT_TAG];
+}
+
+/** `!vault |`: an Ansible Vault value, kept as its text here and decrypted by the converter (which knows its position). */
+const VAULT_TAG = { tag: '!vault', resolve: (text: string): string => text };
+
+function ansibleTags(tags: Tags): Tags {
   return tags.map((t) => {
     if (typeof t !== 'object' || t.tag !== 'tag:yaml.org,2002:bool' || !(t.test instanceof RegExp)) return t;
     return { ...t, test: new RegExp(t.test.source.replace(/\(\?:[YN]\|[yn]\|/, '(?:')) } as typeof t;
@@ -111,6 +119,9 @@ function yamlFix(code: string): string {
   }
 }
 
+/** How many values aliases may expand to in one file: far above any real playbook's, far below an alias bomb's. */
+const MAX_ALIAS_VALUES = 100_000;
+
 /** Converts the YAML AST to plain JS with null-prototype maps, recording positions. */
 class Converter {
   private readonly anchors = new Map<Node, unknown>();
@@ -119,12 +130,59 @@ class Converter {
     private readonly locOf: (offset: number) => Loc,
   ) {}
 
+  /** Collections being converted: an alias back to one of them is a cycle. */
+  private readonly open = new Set<unknown>();
+  /** Values made by expanding aliases so far: bounded, so an alias bomb cannot exhaust memory. */
+  private expanded = 0;
+  private inAlias = 0;
+
   convert(node: unknown): unknown {
     if (node === null || node === undefined) return null;
-    if (yaml().isAlias(node)) return this.convert((node as Alias).resolve(this.doc));
-    if (yaml().isScalar(node)) return scalarValue(node);
-    if (yaml().isMap(node)) return this.convertMap(node);
+    if (this.inAlias > 0 && ++this.expanded > MAX_ALIAS_VALUES) {
+      throw new ValidationError(
+        new Problem(`YAML aliases here expand to more than ${MAX_ALIAS_VALUES} values`, {
+          loc: this.locOf((node as Node).range?.[0] ?? 0),
+          fix: 'write the data out, or use fewer nested aliases (this is how a "billion laughs" file looks)',
+        }),
+      );
+    }
+    if (yaml().isAlias(node)) {
+      const target = (node as Alias).resolve(this.doc);
+      if (target === undefined) {
+        throw new ValidationError(new Problem(`the alias *${(node as Alias).source} names no anchor`, { loc: this.locOf((node as Alias).range?.[0] ?? 0), fix: `define &${(node as Alias).source} before it is used` }));
+      }
+      if (this.open.has(target)) {
+        throw new ValidationError(new Problem(`the alias *${(node as Alias).source} refers to a value that contains it`, { loc: this.locOf((node as Alias).range?.[0] ?? 0), fix: 'a value cannot contain itself; copy the part you need instead' }));
+      }
+      this.inAlias++;
+      try {
+        return this.convert(target);
+      } finally {
+        this.inAlias--;
+      }
+    }
+    if (yaml().isScalar(node)) return node.tag === '!vault' ? this.vaulted(node) : scalarValue(node);
+    if (yaml().isMap(node)) {
+      this.open.add(node);
+      try {
+        return this.convertMap(node);
+      } finally {
+        this.open.delete(node);
+      }
+    }
     if (yaml().isSeq(node)) {
+      this.open.add(node);
+      try {
+        return this.convertSeq(node);
+      } finally {
+        this.open.delete(node);
+      }
+    }
+    return null;
+  }
+
+  private convertSeq(node: YAMLSeq): unknown[] {
+    {
       const out: unknown[] = [];
       const keys: KeyLocs = new Map();
       const sources = new Map<string | number, ScalarSource>();
@@ -138,7 +196,6 @@ class Converter {
       recordScalarSources(out, sources);
       return out;
     }
-    return null;
   }
 
   private convertMap(node: YAMLMap): Record<string, unknown> {
@@ -174,7 +231,18 @@ class Converter {
     }
     // Merge keys (<<: *base): explicit keys win, then earlier merges win over later ones.
     for (const source of merged) {
-      const sub = this.convertMap(source);
+      if (this.open.has(source)) {
+        throw new ValidationError(new Problem('a merge key (<<) refers to the mapping that contains it', { loc: this.locOf(node.range?.[0] ?? 0), fix: 'merge another mapping, not this one' }));
+      }
+      this.open.add(source);
+      this.inAlias++;
+      let sub: Record<string, unknown>;
+      try {
+        sub = this.convertMap(source);
+      } finally {
+        this.inAlias--;
+        this.open.delete(source);
+      }
       const subLocs = locsOfKeys(sub);
       for (const k of Object.keys(sub)) {
         if (Object.hasOwn(out, k)) continue;
@@ -188,6 +256,14 @@ class Converter {
     recordLocs(out, node.range ? this.locOf(node.range[0]) : undefined, keys);
     recordScalarSources(out, sources);
     return out;
+  }
+
+  /** An inline `!vault` value: its plaintext, which is a secret from now on. */
+  private vaulted(node: Scalar): string {
+    const loc = this.locOf(node.range?.[0] ?? 0);
+    const text = decryptVaulted(String(node.value), loc, 'this !vault value').toString('utf8');
+    rememberSecretText(text);
+    return text;
   }
 
   private noteSource(into: Map<string | number, ScalarSource>, key: string | number, node: unknown): void {

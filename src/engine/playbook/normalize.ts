@@ -2,6 +2,7 @@
 import type { Loc } from '../errors.js';
 import { copyLocs, locOf, recordLocs, valueLocOf, type KeyLocs } from '../load/locations.js';
 import { locInScalar } from '../load/yaml.js';
+import { moduleSchemas, schemaJson } from '../schema/registry.js';
 import { moduleTraits } from '../schema/traits.js';
 import { moduleKeys } from './keywords.js';
 
@@ -29,7 +30,7 @@ export function normalizeTask(task: Record<string, unknown>): void {
         for (const word of splitArgs(value)) {
           const eq = word.text.indexOf('=');
           const name = eq > 0 ? word.text.slice(0, eq) : word.text;
-          obj[name] = eq > 0 ? word.text.slice(eq + 1) : '';
+          obj[name] = eq > 0 ? typedArg(mod, name, word.text.slice(eq + 1)) : '';
           if (at) {
             const column = (i: number): Loc => locInScalar(task, key, i) ?? at;
             keys.set(name, { key: column(word.start), value: column(eq > 0 && word.valueStart >= 0 ? word.valueStart : word.start) });
@@ -106,4 +107,42 @@ export function splitArgs(s: string): Word[] {
     }
   }
   return words;
+}
+
+const BOOLEANS: Readonly<Record<string, boolean>> = { yes: true, no: false, true: true, false: false, on: true, off: false, y: true, n: false, '1': true, '0': false };
+
+/** The JSON types a module's argument takes, from its schema (type, or the types of oneOf/anyOf). */
+const propsByModule = new Map<string, Record<string, unknown>>();
+
+function argTypes(module: string, name: string): Set<string> {
+  let all = propsByModule.get(module);
+  if (!all) {
+    const file = moduleSchemas().find((m) => m.keys.includes(module))?.file;
+    propsByModule.set(module, (all = (file ? (schemaJson(file)['properties'] ?? {}) : {}) as Record<string, unknown>));
+  }
+  const props = all as Record<string, { type?: string | string[]; oneOf?: { type?: string }[]; anyOf?: { type?: string }[] }>;
+  const p = props[name];
+  const out = new Set<string>();
+  if (!p) return out;
+  for (const t of [p.type, ...(p.oneOf ?? p.anyOf ?? []).map((x) => x.type)].flat()) if (typeof t === 'string') out.add(t);
+  return out;
+}
+
+/**
+ * A `key=value` word's value typed by the module's argument, as Ansible's argument spec converts
+ * it: yes/no/true/false (any case) for a boolean, digits for an integer, a comma list for a list.
+ * A templated value stays text: it is typed once rendered. A value that fits no type stays text,
+ * and the schema then says what is wrong with it.
+ */
+export function typedArg(module: string, name: string, value: string): unknown {
+  if (value.includes('{{') || value.includes('{%')) return value;
+  const types = argTypes(module, name);
+  if (types.size === 0 || (types.has('string') && !types.has('array'))) return value;
+  if (types.has('boolean')) {
+    const b = BOOLEANS[value.toLowerCase()];
+    if (b !== undefined) return b;
+  }
+  if ((types.has('integer') && /^-?\d+$/.test(value)) || (types.has('number') && /^-?\d+(\.\d+)?$/.test(value))) return Number(value);
+  if (types.has('array') && (!types.has('string') || value.includes(','))) return value.split(',').map((v) => v.trim()).filter((v) => v !== '');
+  return value;
 }

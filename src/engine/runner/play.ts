@@ -23,11 +23,16 @@ import { ReadAhead, upcoming } from './read_ahead.js';
 import { PathReads } from '../facts/path_cache.js';
 import { dirname, join } from 'node:path';
 
+/** How deep include_tasks/include_role may nest: recursion that a when ends stays far below it. */
+const MAX_INCLUDE_DEPTH = 64;
+
 export class PlayRunner {
   private readonly limit: ReturnType<typeof pLimit>;
   /** Notified handlers → the hosts that notified them since they last ran there. */
   private readonly pending = new Map<TaskNode, Set<HostState>>();
   private stopped = false;
+  /** The includes being run, outermost first. */
+  private readonly includes: string[] = [];
   /** any_errors_fatal fired: the whole playbook stops, as in Ansible. */
   fatal = false;
   /** Role instances whose templated parameters were checked, per host. */
@@ -285,6 +290,12 @@ export class PlayRunner {
     for (const { target, local, hosts: hs } of groups.values()) {
       const live = this.active(hs);
       if (!live.length) continue;
+      // A recursive include (a.yml includes b.yml, which includes a.yml) ends somewhere, or fails here.
+      if (this.includes.length >= MAX_INCLUDE_DEPTH) {
+        const chain = [...this.includes.slice(-6), target].join(' -> ');
+        for (const h of live) this.record(h, { ...base, host: h.name, status: 'failed', msg: `${what} nests more than ${MAX_INCLUDE_DEPTH} levels deep (… ${chain}); an include that leads back to itself needs a when: that ends it` });
+        continue;
+      }
       // Included tasks see the include's parameters and loop variable as variables of their own.
       const inherited = { ...node.parent, blockVars: [...node.parent.blockVars, node.vars, local] };
       const handlers: TaskNode[] = [];
@@ -306,7 +317,12 @@ export class PlayRunner {
       }
       this.addHandlers(handlers);
       for (const h of live) this.record(h, { ...base, host: h.name, status: 'ok', msg: `included ${target}` });
-      await this.nodes(nodes, live);
+      this.includes.push(target);
+      try {
+        await this.nodes(nodes, live);
+      } finally {
+        this.includes.pop();
+      }
     }
   }
 

@@ -16,6 +16,7 @@ import type { PlayEnv } from './env.js';
 import type { HostState } from './host.js';
 import { censor, errorResult, keepDiffs, registerValue, scrubbed, summary } from './task_result.js';
 import { condsHold, loopItems, scopeFor, withVar } from './task_scope.js';
+import { TaskDeadline } from './timeout.js';
 import { taskReads, waitsFor } from './unrun.js';
 
 type Vars = Record<string, unknown>;
@@ -119,9 +120,11 @@ async function runOnce(task: TaskNode, host: HostState, env: PlayEnv, scope: Var
   const check = task.inherited.checkMode ?? env.options.check;
   const conn = traits.local ? undefined : await connectionFor(task, host, env, scope);
   const become = task.inherited.become ? (task.inherited.becomeUser ?? 'root') : undefined;
+  const deadline = task.timeout !== undefined && task.timeout > 0 ? new TaskDeadline(task.timeout) : undefined;
+  const hostConn = conn ?? env.local();
   const ctx: ModuleContext = {
     host: host.name,
-    conn: conn ?? env.local(),
+    conn: deadline ? deadline.wrap(hostConn) : hostConn,
     becomeUser: become,
     planned: host.planned,
     diff: task.inherited.diff ?? env.options.diff,
@@ -139,7 +142,12 @@ async function runOnce(task: TaskNode, host: HostState, env: PlayEnv, scope: Var
   for (let attempt = 1; attempt <= attempts; attempt++) {
     // A retry waits for the host to change by itself: it must read afresh.
     if (attempt > 1) env.reads?.invalidate();
-    r = applyOverrides(task, scope, await readPlanApply(module, ctx, args, check, base));
+    const done = await readPlanApply(module, ctx, args, check, base);
+    if (deadline?.timedOut) {
+      r = { ...done, status: 'failed', msg: deadline.message(task.module) };
+      break;
+    }
+    r = applyOverrides(task, scope, done);
     if (!task.until || r.status === 'unreachable' || r.status === 'skipped') break;
     r.data = { ...(r.data ?? {}), attempts: attempt };
     if (condsHold(task.until, withVar(scope, task.register ?? 'result', registerValue(r))).ok) break;
@@ -289,4 +297,3 @@ function finish(task: TaskNode, host: HostState, r: TaskResult, title: string): 
   if (task.inherited.noLog) censor(r);
   return scrubbed(r, host);
 }
-

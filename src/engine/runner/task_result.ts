@@ -5,6 +5,7 @@ import { ConnectionError, KilnError, ModuleError, TemplateError } from '../error
 import { ConditionEvalError } from '../expr/evaluate.js';
 import type { Change, TaskResult } from '../result.js';
 import { scrub } from '../secret.js';
+import { decryptedTexts } from '../vault/keyring.js';
 import type { HostState } from './host.js';
 
 type Vars = Record<string, unknown>;
@@ -72,16 +73,18 @@ export function censor(r: TaskResult): void {
 
 /** A copy of the result with every known secret value masked. */
 export function scrubbed(r: TaskResult, host: HostState): TaskResult {
-  if (host.secrets.size === 0) return r;
-  const s = (t: string | undefined): string | undefined => (t === undefined ? t : scrub(t, host.secrets));
+  const vaulted = decryptedTexts();
+  if (host.secrets.size === 0 && vaulted.size === 0) return r;
+  const secrets: ReadonlySet<string> = vaulted.size === 0 ? host.secrets : new Set([...host.secrets, ...vaulted]);
+  const s = (t: string | undefined): string | undefined => (t === undefined ? t : scrub(t, secrets));
   return {
     ...r,
     msg: s(r.msg) ?? '',
     stdout: s(r.stdout),
     stderr: s(r.stderr),
     changes: r.changes.map((c) => ({ ...c, summary: s(c.summary) ?? '', diff: c.diff ? { ...c.diff, before: s(c.diff.before ?? undefined) ?? null, after: s(c.diff.after ?? undefined) ?? null } : undefined })),
-    ...(r.show ? { show: scrubDeep(r.show, host.secrets) as Record<string, unknown> } : {}),
-    ...(r.data ? { data: scrubDeep(r.data, host.secrets) as Record<string, unknown> } : {}),
+    ...(r.show ? { show: scrubDeep(r.show, secrets) as Record<string, unknown> } : {}),
+    ...(r.data ? { data: scrubDeep(r.data, secrets) as Record<string, unknown> } : {}),
     ...(r.results ? { results: r.results.map((x) => scrubbed(x, host)) } : {}),
   };
 }

@@ -6,6 +6,7 @@ import { keyLocOf, locAtPath, locOf } from '../load/locations.js';
 import { scalarSourceOf } from '../load/yaml.js';
 import { moduleKeys } from '../playbook/keywords.js';
 import { compileInline, validatorFor } from './registry.js';
+import { MASK } from '../secret.js';
 
 export interface ValidateOptions {
   /** Context prefix for messages, e.g. `task "install nginx"`. */
@@ -237,6 +238,8 @@ function joinKey(prefix: string | undefined, steps: readonly string[]): string {
 /** Everything known about one failing path: its value, its name for humans, where it stands. */
 class Ctx {
   private readonly value: unknown;
+  /** An invalid secret argument (x-secret) is still a secret: neither its value nor a fix quoting it is shown. */
+  private readonly secret: boolean;
   private readonly key: string;
 
   constructor(
@@ -247,6 +250,7 @@ class Ctx {
     private readonly siblings: ErrorObject[],
   ) {
     this.value = valueAt(root, steps);
+    this.secret = siblings.some((e) => (e.parentSchema as Raw | undefined)?.['x-secret'] === true);
     this.key = this.keyOf([]) || where.self || opts.keyPrefix || '(top level)';
   }
 
@@ -320,7 +324,7 @@ class Ctx {
           loc: this.loc('value'),
           key,
           value: this.shown(),
-          fix: fixHint ?? (this.where.self && all === 'object' ? selfFix(this.where.self) : typeFix(all, value)),
+          fix: fixHint ?? (this.where.self && all === 'object' ? selfFix(this.where.self) : typeFix(all, this.secret ? MASK : value)),
         });
       }
       case 'pattern': {
@@ -360,6 +364,7 @@ class Ctx {
   }
 
   private shown(): string {
+    if (this.secret) return MASK;
     return showWritten(this.root, this.steps, this.value);
   }
 

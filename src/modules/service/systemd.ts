@@ -3,10 +3,10 @@ import { ModuleError } from '../../engine/errors.js';
 import type { ServiceBackend, ServiceState } from './types.js';
 
 // Argument: the unit. Prints key=value lines: show's rc and properties (LoadState, ActiveState,
-// SubState), then is-enabled's word (which also answers for SysV scripts systemd wraps).
+// SubState, NeedDaemonReload, FragmentPath), then is-enabled's word (which also answers for SysV scripts systemd wraps).
 export const SYSTEMD_READ_SCRIPT = `export LC_ALL=C
 u=$1
-o=$(systemctl show -p LoadState -p ActiveState -p SubState -- "$u" 2>&1)
+o=$(systemctl show -p LoadState -p ActiveState -p SubState -p NeedDaemonReload -p FragmentPath -- "$u" 2>&1)
 echo "show_rc=$?"
 printf '%s\\n' "$o"
 printf 'enabled=%s\\n' "$(systemctl is-enabled -- "$u" 2>/dev/null | head -n 1)"`;
@@ -52,6 +52,8 @@ export function parseSystemd(stdout: string, unit: string): ServiceState {
   else if (s.exists && STOPPED.has(active)) s.running = false;
   if (NOT_INSTALLABLE[word] !== undefined) s.noInstall = true;
   if (load === 'masked' || word.startsWith('masked')) s.masked = true;
+  if (kv.get('NeedDaemonReload') === 'yes') s.needsReload = true;
+  if (kv.get('FragmentPath')) s.fragmentPath = kv.get('FragmentPath');
   if (word === 'enabled' || word === 'enabled-runtime') s.enabled = true;
   else if (['disabled', 'indirect', 'alias', 'linked', 'linked-runtime', 'masked', 'masked-runtime'].includes(word)) s.enabled = false;
   return s;

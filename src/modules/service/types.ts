@@ -29,6 +29,10 @@ export interface ServiceState {
   noInstall?: boolean;
   /** systemd: masked, so it can be neither started nor enabled. */
   masked?: boolean;
+  /** systemd: its unit file changed on disk since systemd loaded it (NeedDaemonReload=yes). */
+  needsReload?: boolean;
+  /** systemd: the unit file systemd loaded it from. */
+  fragmentPath?: string;
   /** sysv: any /etc/rc?.d link exists (else enabling needs update-rc.d defaults first). */
   hasLinks?: boolean;
   /** sysv: the `service` command exists (else the init script is run directly). */

@@ -240,3 +240,12 @@ describe('expr/parse', () => {
     });
   });
 });
+
+describe('conditions: bounded nesting', () => {
+  it('refuses brackets nested deeper than 64 levels with a syntax error, not a stack overflow', () => {
+    const deep = `${'('.repeat(5000)}true${')'.repeat(5000)}`;
+    assert.throws(() => parseCondition(deep), (e: unknown) => e instanceof ConditionSyntaxError && /nest more than 64 levels/.test(e.message) && e.offset === 64);
+    assert.doesNotThrow(() => parseCondition(`${'('.repeat(60)}x is defined${')'.repeat(60)}`));
+    assert.doesNotThrow(() => parseCondition(`x == "${'('.repeat(100)}"`));
+  });
+});
