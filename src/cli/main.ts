@@ -2,6 +2,4 @@
 // kiln's command line (the bin); the commands live in program.ts.
 import { mainAndExit } from './program.js';
 
-export type { PlayOpts } from './program.js';
-
 await mainAndExit(process.argv);

@@ -5,9 +5,25 @@ import { HumanReporter } from '../engine/output/human.js';
 import type { Reporter } from '../engine/output/events.js';
 import { Run } from '../engine/runner/run.js';
 import { parseExtraVars } from './extra_vars.js';
-import type { PlayOpts } from './main.js';
 import { prepare } from './prepare.js';
 import { colorWanted } from './tty.js';
+
+/** The options of `kiln play`, as commander parses them (program.ts declares them). */
+export interface PlayOpts {
+  inventory: string[];
+  check: boolean;
+  diff: boolean;
+  extraVars: string[];
+  tags: string[];
+  skipTags: string[];
+  limit?: string;
+  forks: number;
+  json: boolean;
+  verbose: number;
+  forceHandlers: boolean;
+  detailedExitcodes: boolean;
+  acceptNewHostKeys: boolean;
+}
 
 function commaList(values: string[]): string[] {
   return values.flatMap((v) => v.split(',')).map((s) => s.trim()).filter(Boolean);

@@ -3,6 +3,7 @@ import { Argument, Command, CommanderError, Option } from 'commander';
 import { EXIT } from '../engine/exit_codes.js';
 import { KilnError } from '../engine/errors.js';
 import { packageJson } from '../engine/paths.js';
+import type { PlayOpts } from './play.js';
 // Each subcommand's code is imported when it runs: start-up pays only for what is used.
 
 const collect = (v: string, prev: string[]): string[] => [...prev, v];
@@ -127,22 +128,6 @@ function program(): Command {
       process.exitCode = (await import('./role_init.js')).roleInitCommand(name, o.path);
     });
   return p;
-}
-
-export interface PlayOpts {
-  inventory: string[];
-  check: boolean;
-  diff: boolean;
-  extraVars: string[];
-  tags: string[];
-  skipTags: string[];
-  limit?: string;
-  forks: number;
-  json: boolean;
-  verbose: number;
-  forceHandlers: boolean;
-  detailedExitcodes: boolean;
-  acceptNewHostKeys: boolean;
 }
 
 function positiveInt(name: string) {

@@ -5,8 +5,8 @@
 import type { Connection } from './connection/types.js';
 import type { Effect, PlannedState } from './planned.js';
 import type { Change } from './result.js';
-import type { PathQuery } from '../modules/facts/path.js';
-import type { PathReads } from '../modules/facts/path_cache.js';
+import type { PathQuery } from './facts/path.js';
+import type { PathReads } from './facts/path_cache.js';
 
 /** What a module sees of the host and the controller while it reads and applies. */
 export interface ModuleContext {

@@ -4,7 +4,7 @@ import { posix } from 'node:path';
 import { join, split } from 'shlex';
 import { ModuleError } from '../engine/errors.js';
 import type { Applied, Module, Plan } from '../engine/module.js';
-import { type PathQuery, type PathState, readPaths, withPlanned } from './facts/path.js';
+import { type PathQuery, type PathState, readPaths, withPlanned } from '../engine/facts/path.js';
 
 /** What command and shell share. */
 export interface CommandOptions {

@@ -12,7 +12,8 @@ import type { Effect } from '../engine/planned.js';
 import type { Change, FileDiff } from '../engine/result.js';
 import { reveal, type Secret } from '../engine/secret.js';
 import { PutError } from '../engine/connection/shell_connection.js';
-import { modeText, type PathQuery, type PathState, readPaths, withPlanned, withPlannedParent } from './facts/path.js';
+import { modeText, type PathQuery, type PathState, readPaths, withPlanned } from '../engine/facts/path.js';
+import { withPlannedParent } from './file/planned_parent.js';
 import { article, attributeSteps, checkMode, defaultMode, describeAttrs, isDirectory, requireDirectory, resolveMode, runSteps } from './file/attrs.js';
 
 /** The options copy and template share. */

@@ -4,7 +4,8 @@ import { ModuleError } from '../engine/errors.js';
 import type { Applied, Module, Plan } from '../engine/module.js';
 import type { Effect } from '../engine/planned.js';
 import type { FileDiff } from '../engine/result.js';
-import { modeText, type PathQuery, type PathState, readPaths, type TreeEntry, withPlanned, withPlannedParent } from './facts/path.js';
+import { modeText, type PathQuery, type PathState, readPaths, type TreeEntry, withPlanned } from '../engine/facts/path.js';
+import { withPlannedParent } from './file/planned_parent.js';
 import { article, type Attrs, attributeSteps, checkMode, chmodSpec, defaultMode, describeAttrs, isDirectory, OCTAL_MODE, ownerMatches, requireDirectory, resolveMode, runSteps, type Step } from './file/attrs.js';
 
 /** The states file: can bring a path to. */

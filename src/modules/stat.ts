@@ -4,7 +4,7 @@ import { ModuleError } from '../engine/errors.js';
 import type { Module } from '../engine/module.js';
 import type { PlannedState } from '../engine/planned.js';
 import { foldAliases } from './common/aliases.js';
-import { type PathState, withPlanned } from './facts/path.js';
+import { type PathState, withPlanned } from '../engine/facts/path.js';
 
 export type ChecksumAlgorithm = 'md5' | 'sha1' | 'sha224' | 'sha256' | 'sha384' | 'sha512';
 

@@ -7,7 +7,7 @@ import type { Change } from '../engine/result.js';
 import { reveal, Secret } from '../engine/secret.js';
 import { foldAliases } from './common/aliases.js';
 import { type AccountDo, type Accounts, type AccountStep, findGroup, plannedAccount, readAccounts, runAccountSteps } from './account/getent.js';
-import { parentOf } from './facts/path.js';
+import { parentOf } from '../engine/facts/path.js';
 
 /** user's arguments, as the schema allows them (`user` folds into name, `createhome` into create_home). */
 export interface UserArgs {

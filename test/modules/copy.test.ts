@@ -6,7 +6,7 @@ import type { ShellConnection } from '../../src/engine/connection/shell_connecti
 import { ModuleError } from '../../src/engine/errors.js';
 import { Secret } from '../../src/engine/secret.js';
 import { copy, type CopyArgs, type CopyState, validateArgv } from '../../src/modules/copy.js';
-import type { PathState } from '../../src/modules/facts/path.js';
+import type { PathState } from '../../src/engine/facts/path.js';
 import { converge, counting, fakeCtx, isRoot, removeDir, schemaChecks, summaries, tempDir, stepChange } from './helpers.js';
 
 const sha = (s: string | Buffer): string => createHash('sha256').update(s).digest('hex');

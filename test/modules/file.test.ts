@@ -4,7 +4,7 @@ import { localConnection } from '../../src/engine/connection/local.js';
 import type { ShellConnection } from '../../src/engine/connection/shell_connection.js';
 import { ModuleError } from '../../src/engine/errors.js';
 import { PlannedState } from '../../src/engine/planned.js';
-import { type PathState, withPlanned } from '../../src/modules/facts/path.js';
+import { type PathState, withPlanned } from '../../src/engine/facts/path.js';
 import { file, type FileArgs, type FileState } from '../../src/modules/file.js';
 import { chmodSpec, checkMode, resolveMode } from '../../src/modules/file/attrs.js';
 import { moduleNames, MODULES } from '../../src/modules/index.js';

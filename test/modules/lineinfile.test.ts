@@ -9,7 +9,7 @@ import type { ShellConnection } from '../../src/engine/connection/shell_connecti
 import { ModuleError } from '../../src/engine/errors.js';
 import { PlannedState } from '../../src/engine/planned.js';
 import { blockEdit, blockinfile } from '../../src/modules/blockinfile.js';
-import type { PathState } from '../../src/modules/facts/path.js';
+import type { PathState } from '../../src/engine/facts/path.js';
 import { absentEdit, lineinfile, presentEdit } from '../../src/modules/lineinfile.js';
 import type { TextFileState } from '../../src/modules/text/edit.js';
 import { pyExpand, pyRegex, toBytes } from '../../src/modules/text/pyre.js';

@@ -9,52 +9,11 @@ import { SshRunCache } from './ssh_cache.js';
 import { ShellConnection } from './shell_connection.js';
 import { expandTokens, loadSshConfig, resolveSshConfig, type SshHostConfig } from './ssh_config.js';
 import { SshLink } from './ssh_link.js';
+import type { SshOptions, SshTarget } from './ssh_target.js';
 import { brokerConnection } from './broker/client.js';
 import type { Connection } from './types.js';
 
 export { SshRunCache };
-
-export interface SshOptions {
-  /** Home directory for `~`, ~/.ssh/config, ~/.ssh/known_hosts and default keys (default: os.homedir()). */
-  homeDir?: string;
-  /** ssh client config to honour where the inventory is silent; false to read none (default ~/.ssh/config). */
-  sshConfigFile?: string | false;
-  /** A known_hosts file consulted first; accept-new records new keys here. */
-  knownHostsFile?: string;
-  /** Read-only known_hosts files (default /etc/ssh/ssh_known_hosts). */
-  globalKnownHostsFiles?: readonly string[];
-  /** Overrides ssh config's StrictHostKeyChecking. `off` needs settings.hostKeyChecking false instead. */
-  hostKeyPolicy?: Exclude<HostKeyPolicy, 'off'>;
-  /** ssh-agent socket (default $SSH_AUTH_SOCK); false to not use an agent. */
-  agent?: string | false;
-  /** Keepalive probe interval in ms (default 15000) and how many may go unanswered (default 3). */
-  keepaliveIntervalMs?: number;
-  keepaliveCountMax?: number;
-  /** Abandons the attempt while it is still connecting (rejects; a connection already up is not affected). */
-  signal?: AbortSignal;
-  /** Files already read in this run (ssh config, known_hosts, keys); none: read them for this connection. */
-  cache?: SshRunCache;
-  /** Told about ssh config lines kiln ignored (bad values, unsupported Match criteria), and why the connection broker could not be used. */
-  onWarning?: (message: string) => void;
-}
-
-/** Where and as whom kiln connects, after ~/.ssh/config. */
-export interface SshTarget {
-  /** Address connected to (HostName if the config sets one). */
-  address: string;
-  port: number;
-  user: string;
-  identityFiles: string[];
-  /** Whether identityFiles were named (inventory or config) rather than the ~/.ssh/id_* defaults. */
-  explicitIdentities: boolean;
-  knownHostsFiles: string[];
-  globalKnownHostsFiles: string[];
-  policy: HostKeyPolicy;
-  hashKnownHosts: boolean;
-  useAgent: string | undefined;
-  timeoutSec: number;
-  config: SshHostConfig;
-}
 
 const DEFAULT_IDENTITIES = ['id_ed25519', 'id_ecdsa', 'id_rsa'];
 

@@ -1,7 +1,8 @@
 // Evaluates parsed conditions with Python/Jinja semantics: no JS coercion, strict undefined.
-import { closest, distance } from 'fastest-levenshtein';
+import { didYouMean } from '../did_you_mean.js';
 import { FilterError, getFilter, getTest } from './filters.js';
-import { formatNode, type ArithOp, type CompareOp, type Condition, type ExprNode } from './parse.js';
+import { formatNode } from './format.js';
+import type { ArithOp, CompareOp, Condition, ExprNode } from './parse.js';
 import { deepEqual, isMapping, isTruthy, pyRepr, toPyString, typeName } from './truthy.js';
 
 export class ConditionEvalError extends Error {
@@ -187,10 +188,8 @@ class Evaluator {
   }
 
   didYouMean(name: string): string {
-    const names = varNames(this.vars);
-    if (names.length === 0) return '';
-    const best = closest(name, names);
-    return distance(name, best) <= Math.max(1, Math.floor(name.length / 3)) ? `; did you mean '${best}'?` : '';
+    const best = didYouMean(name, varNames(this.vars));
+    return best === undefined ? '' : `; did you mean '${best}'?`;
   }
 
   compare(op: CompareOp, l: unknown, r: unknown, n: ExprNode): boolean {

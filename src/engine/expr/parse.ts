@@ -1,7 +1,7 @@
 // Parser for condition expressions (`when`, `failed_when`, `until`, `assert.that`):
 // jsep with a Jinja-flavoured grammar, converted to a small typed AST. See GRAMMAR.md.
 import jsep from 'jsep';
-import { closest, distance } from 'fastest-levenshtein';
+import { didYouMean } from '../did_you_mean.js';
 import { FILTER_NAMES, TEST_NAMES, getFilter, getTest } from './filters.js';
 
 export type CompareOp = '==' | '!=' | '<' | '<=' | '>' | '>=' | 'in' | 'not in';
@@ -288,8 +288,8 @@ const ARITH_OPS = new Set<string>(['+', '-', '*', '/', '//', '%', '**', '~']);
 const LITERAL_TESTS: Record<string, string> = { true: 'true', false: 'false', none: 'none', null: 'none' };
 
 function suggest(name: string, known: readonly string[]): string {
-  const best = closest(name, known as string[]);
-  return distance(name, best) <= Math.max(2, name.length / 3) ? `did you mean '${best}'? ` : '';
+  const best = didYouMean(name, known);
+  return best === undefined ? '' : `did you mean '${best}'? `;
 }
 
 class Converter {
@@ -544,133 +544,4 @@ export function parseCondition(text: string): Condition {
   if (cache.size >= CACHE_LIMIT) cache.delete(cache.keys().next().value!);
   cache.set(text, condition);
   return condition;
-}
-
-export interface VariableRef {
-  name: string;
-  /** Every use sits under `is defined`/`is undefined`/`default`, or behind a guard like `x is defined and ...`. */
-  guarded: boolean;
-}
-
-const union = (a: ReadonlySet<string>, b: ReadonlySet<string>): Set<string> => new Set([...a, ...b]);
-const intersect = (a: ReadonlySet<string>, b: ReadonlySet<string>): Set<string> => new Set([...a].filter((x) => b.has(x)));
-const NONE: ReadonlySet<string> = new Set();
-
-function rootName(n: ExprNode): string | undefined {
-  if (n.kind === 'var') return n.name;
-  return n.kind === 'member' ? rootName(n.object) : undefined;
-}
-
-/** Root names known to be defined when `n` is true (when = true) or false (when = false). */
-function definedWhen(n: ExprNode, when: boolean): ReadonlySet<string> {
-  switch (n.kind) {
-    case 'test': {
-      const name = rootName(n.subject);
-      const proves = n.name === 'defined' ? !n.negated : n.name === 'undefined' ? n.negated : undefined;
-      return name !== undefined && proves === when ? new Set([name]) : NONE;
-    }
-    case 'unary':
-      return n.op === 'not' ? definedWhen(n.arg, !when) : NONE;
-    case 'logic': {
-      const l = definedWhen(n.left, when);
-      const r = definedWhen(n.right, when);
-      // "and" is true only if both are; "or" is false only if both are.
-      return (n.op === 'and') === when ? union(l, r) : intersect(l, r);
-    }
-    default:
-      return NONE;
-  }
-}
-
-/**
- * The root variables a condition reads, in order of first use. A name is `guarded` when reading it
- * can never fail as undefined (so a static "undefined variable" check should skip it).
- */
-export function variableRefs(c: Condition): VariableRef[] {
-  const refs = new Map<string, boolean>();
-  const walk = (n: ExprNode, guards: ReadonlySet<string>, soft = false): void => {
-    switch (n.kind) {
-      case 'var':
-        refs.set(n.name, (refs.get(n.name) ?? true) && (soft || guards.has(n.name)));
-        return;
-      case 'member':
-        walk(n.object, guards, soft);
-        walk(n.key, guards);
-        return;
-      case 'list':
-        n.items.forEach((x) => walk(x, guards));
-        return;
-      case 'mapping':
-        n.entries.forEach((e) => (walk(e.key, guards), walk(e.value, guards)));
-        return;
-      case 'unary':
-        walk(n.arg, guards);
-        return;
-      case 'logic':
-        walk(n.left, guards);
-        walk(n.right, union(guards, definedWhen(n.left, n.op === 'and')));
-        return;
-      case 'compare':
-      case 'arith':
-        walk(n.left, guards);
-        walk(n.right, guards);
-        return;
-      case 'test':
-        walk(n.subject, guards, getTest(n.name)?.soft === true);
-        n.args.forEach((x) => walk(x, guards));
-        return;
-      case 'filter':
-        walk(n.subject, guards, n.name === 'default' || n.name === 'd');
-        n.args.forEach((x) => walk(x, guards));
-        return;
-      case 'literal':
-        return;
-    }
-  };
-  walk(c.root, NONE);
-  return [...refs].map(([name, guarded]) => ({ name, guarded }));
-}
-
-/** The root variable names a condition reads (guarded or not). `a.b[0].c` reads `a`. */
-export function freeVariables(c: Condition): string[] {
-  return variableRefs(c).map((r) => r.name);
-}
-
-// ---------------------------------------------------------------- printing
-const ARITH_PREC: Record<ArithOp, number> = { '+': 6, '-': 6, '~': 7, '*': 8, '/': 8, '//': 8, '%': 8, '**': 9 };
-
-function precedence(n: ExprNode): number {
-  switch (n.kind) {
-    case 'logic': return n.op === 'or' ? 1 : 2;
-    case 'unary': return n.op === 'not' ? 3 : 11;
-    case 'compare': return 4;
-    case 'test': return 5;
-    case 'arith': return ARITH_PREC[n.op];
-    case 'filter': return 10;
-    default: return 12;
-  }
-}
-
-/** Render a node back to condition syntax, for error messages. */
-export function formatNode(n: ExprNode): string {
-  const sub = (c: ExprNode, min: number): string => (precedence(c) < min ? `(${formatNode(c)})` : formatNode(c));
-  const args = (a: readonly ExprNode[]): string => (a.length ? `(${a.map(formatNode).join(', ')})` : '');
-  const p = precedence(n);
-  switch (n.kind) {
-    case 'literal': return n.value === null ? 'none' : typeof n.value === 'string' ? JSON.stringify(n.value) : String(n.value);
-    case 'var': return n.name;
-    case 'list': return `[${n.items.map(formatNode).join(', ')}]`;
-    case 'mapping': return `{${n.entries.map((e) => `${formatNode(e.key)}: ${formatNode(e.value)}`).join(', ')}}`;
-    case 'member': {
-      const k = n.key;
-      const dotted = k.kind === 'literal' && typeof k.value === 'string' && /^[A-Za-z_]\w*$/.test(k.value);
-      return `${sub(n.object, 12)}${dotted ? `.${String(k.value)}` : `[${formatNode(k)}]`}`;
-    }
-    case 'unary': return `${n.op}${n.op === 'not' ? ' ' : ''}${sub(n.arg, p)}`;
-    case 'logic':
-    case 'compare':
-    case 'arith': return `${sub(n.left, p)} ${n.op} ${sub(n.right, p + 1)}`;
-    case 'test': return `${sub(n.subject, p)} is ${n.negated ? 'not ' : ''}${n.name}${args(n.args)}`;
-    case 'filter': return `${sub(n.subject, p)} | ${n.name}${args(n.args)}`;
-  }
 }

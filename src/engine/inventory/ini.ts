@@ -1,5 +1,5 @@
 // Ansible's INI inventory format: [group], [group:vars], [group:children] and host lines with key=value pairs.
-import { closest, distance } from 'fastest-levenshtein';
+import { didYouMean } from '../did_you_mean.js';
 import { Problem, ValidationError, type Loc } from '../errors.js';
 import { connectionVarNames } from './connection_vars.js';
 import { parseHostEntry } from './ranges.js';
@@ -99,9 +99,8 @@ export function addIniInventory(inv: Inventory, source: string, file: string): v
 }
 
 function suggest(name: string, candidates: string[]): string | undefined {
-  if (!candidates.length) return undefined;
-  const c = closest(name, candidates);
-  return distance(name, c) <= Math.max(2, Math.floor(c.length / 3)) ? `did you mean "${c}"?` : undefined;
+  const c = didYouMean(name, candidates);
+  return c === undefined ? undefined : `did you mean "${c}"?`;
 }
 
 const HEADER = /^\[([^\]]*)\]\s*(?:[#;].*)?$/;

@@ -1,10 +1,11 @@
 // Static checks after loading: undefined variables, unknown handlers, bad templates.
 // They run before any host is contacted.
-import { closest, distance } from 'fastest-levenshtein';
 import handlebars from '../template/handlebars.cjs';
 import { simpleParts } from '../template/simple.js';
+import { didYouMean } from '../did_you_mean.js';
 import { Problem, type Loc } from '../errors.js';
-import { ConditionSyntaxError, parseCondition, variableRefs } from '../expr/parse.js';
+import { ConditionSyntaxError, parseCondition } from '../expr/parse.js';
+import { variableRefs } from '../expr/refs.js';
 import { valueLocOf } from '../load/locations.js';
 import { locInScalar } from '../load/yaml.js';
 import { moduleTraits } from '../schema/traits.js';
@@ -100,14 +101,14 @@ function checkHandlers(play: Play, problems: Problem[]): void {
   forEachTask(play, (t) => {
     for (const n of t.notify) {
       if (names.has(n)) continue;
-      const guess = names.size ? closest(n, [...names]) : undefined;
+      const guess = didYouMean(n, names);
       problems.push(
         new Problem(`notify: no handler is named or listens to "${n}"`, {
           loc: t.loc,
           context: `task "${t.name}"`,
           key: 'notify',
           value: JSON.stringify(n),
-          fix: guess && distance(guess, n) <= Math.max(2, n.length / 3) ? `did you mean "${guess}"?` : names.size ? `handlers of this play: ${[...names].join(', ')}` : 'add a handlers: section with a task of this name',
+          fix: guess !== undefined ? `did you mean "${guess}"?` : names.size ? `handlers of this play: ${[...names].join(', ')}` : 'add a handlers: section with a task of this name',
         }),
       );
     }
@@ -129,7 +130,7 @@ function checkTask(t: TaskNode, playNames: ReadonlySet<string>, problems: Proble
   const context = `${isHandler ? 'handler' : 'task'} "${t.name}"`;
   const report = (name: string, where: Loc | undefined, key: string, text: string): void => {
     const all = [...local, ...playNames].filter((x) => !MAGIC_VARS.includes(x));
-    const guess = all.length ? closest(name, all) : undefined;
+    const guess = didYouMean(name, all);
     problems.push(
       new Problem(`undefined variable "${name}"`, {
         loc: where ?? t.loc,
@@ -137,7 +138,7 @@ function checkTask(t: TaskNode, playNames: ReadonlySet<string>, problems: Proble
         key,
         value: JSON.stringify(text),
         fix:
-          guess && distance(guess, name) <= Math.max(1, Math.floor(name.length / 3))
+          guess !== undefined
             ? `did you mean "${guess}"?`
             : `define "${name}" in vars, vars_files, the inventory, a role's defaults, register/set_fact, or -e; or guard it: {{default ${name} "..."}} / when: ${name} is defined`,
       }),
@@ -305,9 +306,8 @@ function unknownHelpers(text: string): { name: string; fix: string }[] {
       if (!p.data && p.parts.length === 1 && !HELPER_NAMES.has(p.original) && !found.has(p.original)) {
         // {{uppercase x}} means upper: a known helper inside the name counts as well as a near spelling.
         const name = p.original;
-        const guess = known.find((k) => k.length >= 3 && (name.startsWith(k) || k.startsWith(name))) ?? closest(name, known);
-        const near = name.startsWith(guess) || guess.startsWith(name) || distance(guess, name) <= Math.max(2, name.length / 3);
-        found.set(name, near ? `did you mean "${guess}"?` : `kiln's helpers: ${known.join(', ')}`);
+        const guess = didYouMean(name, known);
+        found.set(name, guess !== undefined ? `did you mean "${guess}"?` : `kiln's helpers: ${known.join(', ')}`);
       }
     }
     n.params.forEach(visit);

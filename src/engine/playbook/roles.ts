@@ -1,12 +1,11 @@
 // Finding and reading roles: tasks, handlers, defaults, vars, meta dependencies, argument specs.
 import { existsSync, statSync } from 'node:fs';
 import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
-import type { Loc } from '../errors.js';
+import type { Loc, Problem } from '../errors.js';
 import { locOf } from '../load/locations.js';
 import { validateInline } from '../schema/validate.js';
 import { isTemplated } from '../template/render.js';
 import { specDefaults, specToSchema } from './argument_specs.js';
-import type { Loader } from './load.js';
 import type { VarLayer } from './model.js';
 
 type Raw = Record<string, unknown>;
@@ -76,8 +75,19 @@ export function yamlIn(dir: string, sub: string, base: string): string | undefin
   return undefined;
 }
 
+/** What reading a role needs of the playbook loader (load.ts's Loader), which passes itself. */
+export interface RoleReader {
+  /** Problems found so far; a role's parameter problems join them. */
+  readonly problems: Problem[];
+  /** Validating a role folder on its own (kiln validate roles/x): its parameters are unknown. */
+  readonly standaloneRole: boolean;
+  problem(message: string, init: ConstructorParameters<typeof Problem>[1]): void;
+  /** A YAML file's content once it passed `schema`; undefined (problems noted) when it did not. */
+  readValidated(file: string, schema: string): unknown;
+}
+
 /** Read a role, validate its files and the caller's parameters; undefined (problems noted) if bad. */
-export function loadRole(loader: Loader, name: string, search: RoleSearch, loc: Loc, params: Raw, tasksFrom = 'main'): LoadedRole | undefined {
+export function loadRole(loader: RoleReader, name: string, search: RoleSearch, loc: Loc, params: Raw, tasksFrom = 'main'): LoadedRole | undefined {
   const dir = findRole(name, search);
   if (!dir) {
     loader.problem(`role "${name}" not found`, { loc, key: 'role', value: JSON.stringify(name), fix: `looked in ${roleDirs(search).join(', ')}; set KILN_ROLES_PATH to add folders` });

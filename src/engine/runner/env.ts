@@ -1,7 +1,7 @@
 // What running a task needs from the play around it.
 import type { Connection } from '../connection/types.js';
 import type { Reporter } from '../output/events.js';
-import type { PathReads } from '../../modules/facts/path_cache.js';
+import type { PathReads } from '../facts/path_cache.js';
 import type { Play } from '../playbook/model.js';
 import type { HostState } from './host.js';
 import type { RunOptions } from './options.js';

@@ -2,24 +2,25 @@
 // --forks), then a barrier. Blocks route failed hosts to rescue, then always. Handlers flush after
 // each section and at meta: flush_handlers.
 import pLimit from 'p-limit';
-import { ConnectionError } from '../errors.js';
+import { ConnectionError, ValidationError } from '../errors.js';
 import { countResult } from '../output/recap.js';
-import { ModuleError, ValidationError } from '../errors.js';
 import { copyLocs } from '../load/locations.js';
 import { handlerNames } from '../playbook/handlers.js';
 import { Loader } from '../playbook/load.js';
 import { validateInline } from '../schema/validate.js';
 import type { IncludeNode, Node, RoleInstance, TaskNode } from '../playbook/model.js';
 import type { TaskResult } from '../result.js';
-import { isTemplated, renderDeep, renderText, renderValue } from '../template/render.js';
+import { isTemplated, renderDeep, renderText } from '../template/render.js';
 import { gatherFacts } from '../facts/gather.js';
 import type { PlayEnv } from './env.js';
 import type { HostState } from './host.js';
 import { tagsSelect } from './tags.js';
-import { condsHold, loopLocals, registerValue, runTask, scopeFor } from './task.js';
+import { runTask } from './task.js';
+import { registerValue } from './task_result.js';
+import { condsHold, loopItems, scopeFor } from './task_scope.js';
 import { moduleTraits } from '../schema/traits.js';
 import { ReadAhead, upcoming } from './read_ahead.js';
-import { PathReads } from '../../modules/facts/path_cache.js';
+import { PathReads } from '../facts/path_cache.js';
 import { dirname, join } from 'node:path';
 
 /** How deep include_tasks/include_role may nest: recursion that a when ends stays far below it. */
@@ -328,9 +329,7 @@ export class PlayRunner {
   /** An include's loop items as loop-local variables; one undefined entry when it has no loop. */
   private includeItems(node: IncludeNode, scope: Record<string, unknown>): (Record<string, unknown> | undefined)[] {
     if (node.loop === undefined) return [undefined];
-    const items = typeof node.loop === 'string' ? renderValue(node.loop, scope, 'loop') : renderDeep(node.loop, scope, 'loop');
-    if (!Array.isArray(items)) throw new ModuleError(`loop must be a list, but it gave ${items === null ? 'null' : typeof items}`);
-    return items.map((item, i) => loopLocals(node, item, i, items.length));
+    return loopItems(node, scope).map((x) => x.locals);
   }
 
   /** Handlers of a role included at run time join the play's, once (a role included twice keeps one copy). */

@@ -3,15 +3,15 @@
 // later task answers from that one read. Any apply makes the facts stale (PathReads), and the
 // next tasks read for themselves until a task applies nothing again.
 import type { Module } from '../module.js';
-import { asks, type PathAsk, readPathBatch } from '../../modules/facts/path.js';
-import type { PathReads } from '../../modules/facts/path_cache.js';
+import { asks, type PathAsk, readPathBatch } from '../facts/path.js';
+import type { PathReads } from '../facts/path_cache.js';
 import { MODULES } from '../../modules/index.js';
 import type { Node, TaskNode } from '../playbook/model.js';
 import { validateAgainst } from '../schema/validate.js';
-import { renderDeep, renderValue } from '../template/render.js';
+import { renderDeep } from '../template/render.js';
 import type { PlayEnv } from './env.js';
 import type { HostState } from './host.js';
-import { condsHold, loopLocals, scopeFor } from './task.js';
+import { condsHold, loopItems, scopeFor } from './task_scope.js';
 
 /** Tasks one read covers; a longer play reads again where the window ends. */
 const WINDOW = 64;
@@ -85,11 +85,11 @@ export class ReadAhead {
     try {
       const scope = scopeFor(task, host, this.env);
       if (task.loop === undefined) return condsHold(task.inherited.when, scope).ok ? this.query(module, task, scope) : [];
-      const items = typeof task.loop === 'string' ? renderValue(task.loop, scope, 'loop') : renderDeep(task.loop, scope, 'loop');
-      if (!Array.isArray(items) || items.length > MAX_ITEMS) return undefined;
+      const items = loopItems(task, scope);
+      if (items.length > MAX_ITEMS) return undefined;
       const out: PathAsk[] = [];
-      for (const [i, item] of items.entries()) {
-        const itemScope = scopeFor(task, host, this.env, loopLocals(task, item, i, items.length));
+      for (const { locals } of items) {
+        const itemScope = scopeFor(task, host, this.env, locals);
         if (condsHold(task.inherited.when, itemScope).ok) out.push(...(this.query(module, task, itemScope) ?? []));
       }
       return out;

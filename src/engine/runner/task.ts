@@ -2,52 +2,24 @@
 // register, changed_when/failed_when, until/retries, ignore_errors, no_log. Returns one result.
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { existsSync } from 'node:fs';
-import { BecomeError } from '../connection/session.js';
-import { ConnectionError, KilnError, ModuleError, TemplateError, formatLoc } from '../errors.js';
-import { ConditionEvalError, isTrue } from '../expr/evaluate.js';
+import { ModuleError, formatLoc } from '../errors.js';
 import type { Module, ModuleContext, Plan } from '../module.js';
-import type { Cond, TaskNode } from '../playbook/model.js';
+import type { TaskNode } from '../playbook/model.js';
 import type { Change, Status, TaskResult } from '../result.js';
 import { schemaJson } from '../schema/registry.js';
 import { moduleTraits } from '../schema/traits.js';
 import { validateAgainst } from '../schema/validate.js';
-import { scrub, Secret } from '../secret.js';
-import { decryptedTexts } from '../vault/keyring.js';
+import { Secret } from '../secret.js';
 import { renderDeep, renderText, renderValue } from '../template/render.js';
-import { resolveScope } from '../vars/scope.js';
-import { factVars } from '../facts/gather.js';
 import { MODULES } from '../../modules/index.js';
 import type { PlayEnv } from './env.js';
 import type { HostState } from './host.js';
+import { censor, errorResult, keepDiffs, registerValue, scrubbed, summary } from './task_result.js';
+import { condsHold, loopItems, scopeFor, withVar } from './task_scope.js';
 import { TaskDeadline } from './timeout.js';
 import { taskReads, waitsFor } from './unrun.js';
 
 type Vars = Record<string, unknown>;
-
-const CENSORED = 'the output has been hidden due to the no_log: true specified for this result';
-
-/** The variable scope of a task on a host, with optional loop-local variables. */
-export function scopeFor(task: TaskNode, host: HostState, env: PlayEnv, local?: Vars): Vars {
-  return resolveScope(
-    {
-      inventory: host.inventoryVars,
-      facts: host.facts ? factVars(host.facts) : {},
-      magic: { ...host.magic, playbook_dir: env.playbookDir, ansible_check_mode: env.options.check, ansible_diff_mode: env.options.diff },
-      runtime: host.runtime,
-      extra: env.options.extraVars,
-    },
-    { play: env.play, inherited: task.inherited, taskVars: task.vars, local },
-  );
-}
-
-
-export function condsHold(conds: readonly Cond[], vars: Vars): { ok: true } | { ok: false; failed: Cond } {
-  for (const c of conds) {
-    const v = typeof c.parsed === 'boolean' ? c.parsed : isTrue(c.parsed, vars);
-    if (!v) return { ok: false, failed: c };
-  }
-  return { ok: true };
-}
 
 /**
  * Run a task on one host (all loop items included). Never throws: failures are results. `title`:
@@ -76,15 +48,10 @@ export async function runTask(task: TaskNode, host: HostState, env: PlayEnv, tit
 }
 
 async function runLoop(task: TaskNode, host: HostState, env: PlayEnv, title: string): Promise<TaskResult> {
-  const base = scopeFor(task, host, env);
-  const items = typeof task.loop === 'string' ? renderValue(task.loop, base, 'loop') : renderDeep(task.loop, base, 'loop');
-  if (!Array.isArray(items)) {
-    throw new ModuleError(`loop must be a list, but it gave ${items === null ? 'null' : typeof items}`);
-  }
   const results: TaskResult[] = [];
-  for (const [i, item] of items.entries()) {
+  for (const { item, locals } of loopItems(task, scopeFor(task, host, env))) {
     if (env.options.signal?.aborted) break;
-    const scope = scopeFor(task, host, env, loopLocals(task, item, i, items.length));
+    const scope = scopeFor(task, host, env, locals);
     let r: TaskResult;
     try {
       r = await runOnce(task, host, env, scope, title);
@@ -109,13 +76,6 @@ async function runLoop(task: TaskNode, host: HostState, env: PlayEnv, title: str
     durationMs: 0,
     results,
   };
-}
-
-/** The variables one loop item adds: the loop variable, ansible_loop, and the index variable if asked. */
-export function loopLocals(task: Pick<TaskNode, 'loopVar' | 'indexVar'>, item: unknown, i: number, length: number): Vars {
-  const local: Vars = { [task.loopVar]: item, ansible_loop: { index: i + 1, index0: i, first: i === 0, last: i === length - 1, length } };
-  if (task.indexVar) local[task.indexVar] = i;
-  return local;
 }
 
 function label(item: unknown): string {
@@ -252,21 +212,6 @@ async function readPlanApply(module: Module<unknown, unknown>, ctx: ModuleContex
   };
 }
 
-/** The scope with one more variable, without rendering the others (they stay lazy). */
-function withVar(scope: Vars, name: string, value: unknown): Vars {
-  const out = Object.defineProperties(Object.create(null) as Vars, Object.getOwnPropertyDescriptors(scope));
-  Object.defineProperty(out, name, { value, enumerable: true, configurable: true, writable: true });
-  return out;
-}
-
-function keepDiffs(changes: Change[], diff: boolean): Change[] {
-  return diff ? changes : changes.map((c) => (c.diff ? { summary: c.summary, pending: c.pending } : c));
-}
-
-function summary(changes: Change[]): string {
-  return changes.map((c) => c.summary).join('; ');
-}
-
 /** Arguments that hold bare conditions (assert's `that`) stay as written; the others are rendered. */
 function renderButConditions(args: unknown, conditions: readonly string[], scope: Vars, module: string): unknown {
   const a = { ...(args as Vars) };
@@ -331,43 +276,6 @@ function applyOverrides(task: TaskNode, scope: Vars, r: TaskResult): TaskResult 
   return { ...r, status: 'ok', changes: [], msg: task.changedWhen && r.status !== 'ok' ? `changed_when is false (${msg})` : msg };
 }
 
-function errorResult(base: { host: string; task: string }, e: unknown): TaskResult {
-  const out = { host: base.host, task: base.task, durationMs: 0, changes: [] };
-  if (e instanceof ConnectionError) return { ...out, status: 'unreachable', msg: e.message };
-  if (e instanceof ModuleError) return { ...out, status: 'failed', msg: e.message, rc: e.details.rc, stdout: e.details.stdout, stderr: e.details.stderr };
-  if (e instanceof TemplateError || e instanceof ConditionEvalError || e instanceof BecomeError || e instanceof KilnError) {
-    return { ...out, status: 'failed', msg: e.message };
-  }
-  const err = e instanceof Error ? e : new Error(String(e));
-  return { ...out, status: 'failed', msg: `${err.message}${err.name === 'PutError' ? '' : ` (${err.name})`}` };
-}
-
-/** What `register` stores: Ansible's field names. */
-export function registerValue(r: TaskResult): Vars {
-  const v: Vars = {
-    ...(r.data ?? {}),
-    changed: r.status === 'changed',
-    // An ignored failure is still a failure to the playbook: `when: result is failed` must see it.
-    failed: r.status === 'failed',
-    skipped: r.status === 'skipped',
-    msg: r.msg,
-  };
-  if (r.rc !== undefined) v['rc'] = r.rc;
-  if (r.stdout !== undefined) {
-    v['stdout'] = r.stdout;
-    v['stdout_lines'] = r.stdout.split('\n').filter((l, i, a) => !(i === a.length - 1 && l === ''));
-  }
-  if (r.stderr !== undefined) {
-    v['stderr'] = r.stderr;
-    v['stderr_lines'] = r.stderr.split('\n').filter((l, i, a) => !(i === a.length - 1 && l === ''));
-  }
-  if (r.status === 'unreachable') v['unreachable'] = true;
-  if (r.results) v['results'] = r.results.map(registerValue);
-  const diffs = r.changes.flatMap((c) => (c.diff ? [c.diff] : []));
-  if (diffs.length) v['diff'] = diffs;
-  return v;
-}
-
 /** Register, set_fact, ignore_errors, no_log and scrubbing, once per task result. */
 function finish(task: TaskNode, host: HostState, r: TaskResult, title: string): TaskResult {
   if (r.status === 'failed' && task.inherited.ignoreErrors === true) r.ignored = true;
@@ -389,44 +297,3 @@ function finish(task: TaskNode, host: HostState, r: TaskResult, title: string): 
   if (task.inherited.noLog) censor(r);
   return scrubbed(r, host);
 }
-
-function censor(r: TaskResult): void {
-  r.censored = true;
-  r.msg = CENSORED;
-  r.changes = r.changes.map(() => ({ summary: CENSORED }));
-  delete r.stdout;
-  delete r.stderr;
-  delete r.data;
-  if (r.results) for (const x of r.results) censor(x);
-}
-
-/** A copy of the result with every known secret value masked. */
-function scrubbed(r: TaskResult, host: HostState): TaskResult {
-  const vaulted = decryptedTexts();
-  if (host.secrets.size === 0 && vaulted.size === 0) return r;
-  const secrets: ReadonlySet<string> = vaulted.size === 0 ? host.secrets : new Set([...host.secrets, ...vaulted]);
-  const s = (t: string | undefined): string | undefined => (t === undefined ? t : scrub(t, secrets));
-  return {
-    ...r,
-    msg: s(r.msg) ?? '',
-    stdout: s(r.stdout),
-    stderr: s(r.stderr),
-    changes: r.changes.map((c) => ({ ...c, summary: s(c.summary) ?? '', diff: c.diff ? { ...c.diff, before: s(c.diff.before ?? undefined) ?? null, after: s(c.diff.after ?? undefined) ?? null } : undefined })),
-    ...(r.show ? { show: scrubDeep(r.show, secrets) as Record<string, unknown> } : {}),
-    ...(r.data ? { data: scrubDeep(r.data, secrets) as Record<string, unknown> } : {}),
-    ...(r.results ? { results: r.results.map((x) => scrubbed(x, host)) } : {}),
-  };
-}
-
-/** Mask secret values inside any plain value (strings, lists, mappings); Secrets mask themselves. */
-function scrubDeep(v: unknown, secrets: ReadonlySet<string>): unknown {
-  if (typeof v === 'string') return scrub(v, secrets);
-  if (Array.isArray(v)) return v.map((x) => scrubDeep(x, secrets));
-  if (v && typeof v === 'object' && (Object.getPrototypeOf(v) === Object.prototype || Object.getPrototypeOf(v) === null)) {
-    const out: Record<string, unknown> = {};
-    for (const [k, x] of Object.entries(v)) out[k] = scrubDeep(x, secrets);
-    return out;
-  }
-  return v;
-}
-

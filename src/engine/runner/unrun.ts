@@ -3,7 +3,8 @@
 // either: it is skipped, naming the task it waits for, instead of failing on an undefined
 // `result.stdout` (Ansible's check mode fails or guesses there). What it registers or sets is
 // then unknown too, so the tasks after it are skipped the same way.
-import { freeVariables, parseCondition } from '../expr/parse.js';
+import { parseCondition } from '../expr/parse.js';
+import { freeVariables } from '../expr/refs.js';
 import type { TaskNode } from '../playbook/model.js';
 import { moduleTraits } from '../schema/traits.js';
 import { templateRefs } from '../template/refs.js';

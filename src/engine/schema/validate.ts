@@ -1,6 +1,6 @@
 // Turns ajv's errors into Problems that name file:line:column, the key, the value and a fix.
 import type { ErrorObject } from 'ajv';
-import { closest, distance } from 'fastest-levenshtein';
+import { didYouMean } from '../did_you_mean.js';
 import { Problem, type Loc } from '../errors.js';
 import { keyLocOf, locAtPath, locOf } from '../load/locations.js';
 import { scalarSourceOf } from '../load/yaml.js';
@@ -308,13 +308,12 @@ class Ctx {
       }
       case 'enum': {
         const allowed = (e.params as { allowedValues: unknown[] }).allowedValues.map(String);
-        const guess = typeof value === 'string' ? guessFrom(value, allowed) : undefined;
-        const meant = guess !== undefined && typeof value === 'string' && similar(value, guess);
+        const guess = typeof value === 'string' ? didYouMean(value, allowed) : undefined;
         return this.make(`${key} must be one of ${allowed.join(', ')}`, {
           loc: this.loc('value'),
           key,
           value: this.shown(),
-          fix: meant ? `did you mean "${guess}"?` : (fixHint ?? `use one of: ${allowed.join(', ')}`),
+          fix: guess !== undefined ? `did you mean "${guess}"?` : (fixHint ?? `use one of: ${allowed.join(', ')}`),
         });
       }
       case 'type': {
@@ -381,13 +380,13 @@ class Ctx {
         fix: `move ${bad}: into a task of its own under block: (a block holds tasks; it has no module)`,
       });
     }
-    const guess = allowed.length ? guessFrom(bad, allowed) : undefined;
+    const guess = didYouMean(bad, allowed);
     // Ansible's long names (ansible.builtin.copy) are accepted but not worth listing.
     const listed = allowed.filter((a) => !a.startsWith('ansible.builtin.'));
     return this.make(`unknown key "${k}"`, {
       loc,
       key: k,
-      fix: guess && similar(bad, guess) ? `did you mean "${guess}"?` : `allowed keys here: ${listed.join(', ')}`,
+      fix: guess !== undefined ? `did you mean "${guess}"?` : `allowed keys here: ${listed.join(', ')}`,
     });
   }
 
@@ -488,17 +487,4 @@ function typeFix(want: string, value: unknown): string {
   if (want === 'boolean') return 'write true or false';
   if (want.includes('object') && Array.isArray(value)) return 'write a mapping (key: value lines, without "- ")';
   return `write ${article(want)}`;
-}
-
-/** The allowed value the user most likely meant: one it abbreviates (dir), else the closest. */
-function guessFrom(value: string, allowed: string[]): string {
-  const v = value.toLowerCase();
-  return (v.length >= 3 ? allowed.find((a) => a.toLowerCase().startsWith(v)) : undefined) ?? closest(value, allowed);
-}
-
-function similar(a: string, b: string): boolean {
-  const x = a.toLowerCase();
-  const y = b.toLowerCase();
-  if (x.length >= 3 && y.startsWith(x)) return true;
-  return distance(x, y) <= Math.max(2, Math.floor(b.length / 3));
 }

@@ -2,7 +2,7 @@
 // owner and group, the steps that set them, and running a step's commands.
 import { ModuleError } from '../../engine/errors.js';
 import type { ModuleContext, Step as EngineStep } from '../../engine/module.js';
-import { modeText, type PathState } from '../facts/path.js';
+import { modeText, type PathState } from '../../engine/facts/path.js';
 
 /** The attributes a task asks for. */
 export interface Attrs {

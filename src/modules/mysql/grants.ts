@@ -1,6 +1,6 @@
 // Grants as data: what `priv` asks for, what SHOW GRANTS says an account has, and the GRANT and
 // REVOKE statements that take one to the other.
-import { closest } from 'fastest-levenshtein';
+import { didYouMean } from '../../engine/did_you_mean.js';
 import { ModuleError } from '../../engine/errors.js';
 import { MARIADB_ALIASES, privilegeNames } from './privileges.js';
 import { sqlQuote } from './quote.js';
@@ -119,7 +119,7 @@ export function parsePrivList(text: string, entry: string): { privs: Set<string>
     let name = (m[1] as string).toUpperCase().replace(/\s+/g, ' ');
     if (name === 'ALL') name = 'ALL PRIVILEGES';
     if (!known.has(name)) {
-      const guess = closest(name, [...known]);
+      const guess = didYouMean(name, known);
       throw bad(entry, `${JSON.stringify((m[1] as string).trim())} is not a privilege${guess ? `; did you mean ${guess}?` : ''}`);
     }
     const cols = m[2] === undefined ? [] : splitOutside(m[2], ',').map((c) => c.trim().replace(/^`(.*)`$/s, '$1').replace(/``/g, '`'));

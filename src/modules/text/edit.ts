@@ -8,7 +8,8 @@ import type { Effect } from '../../engine/planned.js';
 import type { Change } from '../../engine/result.js';
 import { PutError } from '../../engine/connection/shell_connection.js';
 import { validateArgv } from '../copy.js';
-import { modeText, type PathQuery, type PathState, readPaths, withPlanned, withPlannedParent } from '../facts/path.js';
+import { modeText, type PathQuery, type PathState, readPaths, withPlanned } from '../../engine/facts/path.js';
+import { withPlannedParent } from '../file/planned_parent.js';
 import { article, attributeSteps, checkMode, defaultMode, describeAttrs, isDirectory, resolveMode, runSteps } from '../file/attrs.js';
 import { fromBytes } from './pyre.js';
 

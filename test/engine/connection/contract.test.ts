@@ -10,7 +10,8 @@ import type { ConnectionSettings } from '../../../src/engine/inventory/connectio
 import { localConnection } from '../../../src/engine/connection/local.js';
 import { BecomeError } from '../../../src/engine/connection/session.js';
 import { PutError } from '../../../src/engine/connection/shell_connection.js';
-import { type SshOptions, sshConnection } from '../../../src/engine/connection/ssh.js';
+import { sshConnection } from '../../../src/engine/connection/ssh.js';
+import type { SshOptions } from '../../../src/engine/connection/ssh_target.js';
 import type { Connection } from '../../../src/engine/connection/types.js';
 import { runProgram, type SshdFixture, startSshd, TEST_USERS } from '../../support/sshd.js';
 

@@ -1,13 +1,6 @@
 import { strict as assert } from 'node:assert';
 import jsep from 'jsep';
-import {
-  ConditionSyntaxError,
-  formatNode,
-  freeVariables,
-  parseCondition,
-  variableRefs,
-  type ExprNode,
-} from '../../../src/engine/expr/parse.js';
+import { ConditionSyntaxError, parseCondition, type ExprNode } from '../../../src/engine/expr/parse.js';
 
 /** Fully parenthesized prefix form, so precedence is visible. */
 function sx(n: ExprNode): string {
@@ -219,35 +212,6 @@ describe('expr/parse', () => {
     });
   });
 
-  describe('variables', () => {
-    it('lists root variables once, in order', () => {
-      assert.deepEqual(freeVariables(parseCondition('a.b[0].c == d and a.x in e[f]')), ['a', 'd', 'e', 'f']);
-      assert.deepEqual(freeVariables(parseCondition('x | default(y) is defined')), ['x', 'y']);
-      assert.deepEqual(freeVariables(parseCondition(`1 == 'a' and true`)), []);
-    });
-
-    it('does not count filter or test names as variables', () => {
-      assert.deepEqual(freeVariables(parseCondition('x | length is number')), ['x']);
-    });
-
-    it('marks variables read only under is defined / default as guarded', () => {
-      const refs = (t: string): string =>
-        variableRefs(parseCondition(t)).map((r) => `${r.name}:${r.guarded ? 'g' : 'u'}`).join(' ');
-      assert.equal(refs('x is defined'), 'x:g');
-      assert.equal(refs('x.y.z is not defined'), 'x:g');
-      assert.equal(refs('x | default(1) > y'), 'x:g y:u');
-      assert.equal(refs('x[i] is defined'), 'x:g i:u');
-      assert.equal(refs('x is none'), 'x:u');
-      assert.equal(refs('x is defined and x.y == 1'), 'x:g');
-      assert.equal(refs('x is not defined or x.y == 1'), 'x:g');
-      assert.equal(refs('x is defined or x.y == 1'), 'x:u');
-      assert.equal(refs('not (x is undefined) and x > 1'), 'x:g');
-      assert.equal(refs('x > 1 and x is defined'), 'x:u');
-      assert.equal(refs('(x is defined and y is defined) and x + y > 1'), 'x:g y:g');
-      assert.equal(refs('(x is defined or y is defined) and x > 1'), 'x:u y:g');
-    });
-  });
-
   describe('jsep configuration', () => {
     it('returns the same cached, frozen object for the same text', () => {
       const a = parseCondition('cache_me == 1');
@@ -274,13 +238,6 @@ describe('expr/parse', () => {
         jsep.removeBinaryOp('=');
       }
     });
-  });
-
-  it('formats nodes back to condition syntax', () => {
-    const round = (t: string): string => formatNode(parseCondition(t).root);
-    assert.equal(round(`not (a or b) and c.d['e f'] | length >= 2`), `not (a or b) and c.d['e f'] | length >= 2`.replace(`'e f'`, '"e f"'));
-    assert.equal(round('x is not divisibleby(3)'), 'x is not divisibleby(3)');
-    assert.equal(round('(a + b) * c'), '(a + b) * c');
   });
 });
 

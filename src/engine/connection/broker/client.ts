@@ -3,8 +3,7 @@
 // (the same ShellOpener contract as a direct ssh2 connection), or say why it cannot be used.
 import { resolve } from 'node:path';
 import type { ConnectionSettings } from '../../inventory/connection_vars.js';
-import type { SshOptions, SshTarget } from '../ssh.js';
-import type { LinkTarget } from '../ssh_link.js';
+import type { LinkTarget, SshOptions, SshTarget } from '../ssh_target.js';
 import { controlDir, controlSocket } from './control_dir.js';
 import { BrokerLink, BrokerUnavailable } from './link.js';
 import { type ConnectRequest, PROTOCOL } from './protocol.js';

@@ -3,7 +3,7 @@
 import { unlinkSync } from 'node:fs';
 import type { Socket } from 'node:net';
 import { ConnectionError } from '../../errors.js';
-import { ABANDONED, connectFailure, destination, noReconnect } from '../ssh_link.js';
+import { ABANDONED, connectFailure, destination, noReconnect } from '../ssh_target.js';
 import type { ShellOpener } from '../stream.js';
 import { channelStream } from './channel.js';
 import { type ConnectReady, type ConnectRequest, type ExecRequest, FRAME, type FrameReader, PROTOCOL } from './protocol.js';

@@ -14,7 +14,7 @@
 //
 // A frame is a type byte, a 4-byte big-endian length and that many bytes of data. Secrets (the
 // login password, the key passphrase) travel only in the `connect` line, on this socket.
-import type { LinkTarget, SshSecrets } from '../ssh_link.js';
+import type { LinkTarget, SshSecrets } from '../ssh_target.js';
 
 /** Bumped whenever a request or a frame changes; part of the socket's name. */
 export const PROTOCOL = 1;

@@ -2,10 +2,9 @@
 // read in one round trip, plus the check-mode view of what earlier tasks only planned.
 import { randomBytes } from 'node:crypto';
 import { posix } from 'node:path';
-import { ModuleError } from '../../engine/errors.js';
-import type { ModuleContext } from '../../engine/module.js';
-import type { PlannedState } from '../../engine/planned.js';
-import { plannedInstalls } from '../package/planned.js';
+import { ModuleError } from '../errors.js';
+import type { Connection } from '../connection/types.js';
+import type { PlannedState } from '../planned.js';
 
 /** What a path is; 'other' covers fifos, sockets and devices. */
 export type PathType = 'file' | 'directory' | 'link' | 'other';
@@ -94,6 +93,21 @@ export interface PathBatch {
   umask: number;
 }
 
+/** The runner's read-ahead (PathReads, path_cache.ts), as readPaths uses it. */
+export interface ReadAhead {
+  /** Bumped by every apply: facts read at an older generation are stale. */
+  readonly generation: number;
+  lookup(conn: Connection, becomeUser: string | undefined, paths: readonly string[], opts: PathFactOptions): PathFacts | undefined;
+  store(conn: Connection, becomeUser: string | undefined, batch: PathBatch, generation: number): void;
+}
+
+/** Where readPaths reads (a module's context has these): the connection, the become user, the read-ahead. */
+export interface PathReader {
+  readonly conn: Connection;
+  readonly becomeUser?: string;
+  readonly reads?: ReadAhead;
+}
+
 // Arguments: a separator token, then "flags path" pairs (flags: c = sha256, b = summary below, - =
 // neither). A fixed number of programs whatever the number of paths: one lstat over all of them,
 // one readlink and one stat -L over the links, one sha256sum over the files to checksum, and
@@ -128,7 +142,7 @@ below "$@"; printf '%s\\0' "$x"`;
  * With `ctx.reads`, facts the runner read ahead answer without a round trip while nothing has
  * been applied since.
  */
-export async function readPaths(ctx: Pick<ModuleContext, 'conn' | 'becomeUser' | 'reads'>, paths: readonly string[], opts: PathFactOptions = {}): Promise<PathFacts> {
+export async function readPaths(ctx: PathReader, paths: readonly string[], opts: PathFactOptions = {}): Promise<PathFacts> {
   const cached = ctx.reads?.lookup(ctx.conn, ctx.becomeUser, paths, opts);
   if (cached) return cached;
   const generation = ctx.reads?.generation;
@@ -143,7 +157,7 @@ export function asks(q: PathQuery): PathAsk[] {
 }
 
 /** Read many paths (several tasks' queries) in one round trip. */
-export async function readPathBatch(ctx: Pick<ModuleContext, 'conn' | 'becomeUser'>, list: readonly PathAsk[]): Promise<PathBatch> {
+export async function readPathBatch(ctx: Pick<PathReader, 'conn' | 'becomeUser'>, list: readonly PathAsk[]): Promise<PathBatch> {
   const flags = new Map<string, string>();
   for (const a of list) {
     const f = flags.get(a.path) ?? '';
@@ -322,19 +336,6 @@ export function withPlanned(state: PathState, planned: PlannedState): PathState 
     return { path, exists: false, pending: `${what} is planned by task '${anc.task}'` };
   }
   return state;
-}
-
-/**
- * withPlanned for a directory something will be written into. When it is missing and nothing
- * planned it, a planned package install may still create it (nginx creates /etc/nginx/...):
- * check mode reports the write as pending, saying "may", instead of failing.
- */
-export function withPlannedParent(state: PathState, planned: PlannedState): PathState {
-  const s = withPlanned(state, planned);
-  if (s.exists || s.pending !== undefined) return s;
-  const install = plannedInstalls(planned).at(-1);
-  if (!install) return s;
-  return { path: s.path, exists: true, type: 'directory', pending: `${s.path} does not exist yet; task '${install.task}' plans package installs that may create it` };
 }
 
 /** The directory holding `path`, or undefined at the root ("/" or a bare relative name). */

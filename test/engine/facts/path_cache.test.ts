@@ -1,7 +1,7 @@
 import { strict as assert } from 'node:assert';
 import type { Connection } from '../../../src/engine/connection/types.js';
-import type { PathBatch, PathEntry } from '../../../src/modules/facts/path.js';
-import { PathReads } from '../../../src/modules/facts/path_cache.js';
+import type { PathBatch, PathEntry } from '../../../src/engine/facts/path.js';
+import { PathReads } from '../../../src/engine/facts/path_cache.js';
 
 const conn = { host: 'h' } as unknown as Connection;
 const other = { host: 'other' } as unknown as Connection;

@@ -5,8 +5,8 @@ import { localConnection } from '../../../src/engine/connection/local.js';
 import type { ShellConnection } from '../../../src/engine/connection/shell_connection.js';
 import { ModuleError } from '../../../src/engine/errors.js';
 import { PlannedState } from '../../../src/engine/planned.js';
-import { modeText, parentOf, parsePathBatch, readPaths, withPlanned } from '../../../src/modules/facts/path.js';
-import { counting, removeDir, tempDir } from '../helpers.js';
+import { modeText, parentOf, parsePathBatch, readPaths, withPlanned } from '../../../src/engine/facts/path.js';
+import { counting, removeDir, tempDir } from '../../modules/helpers.js';
 
 describe('path fact: parsing', () => {
   const sep = '--kiln-0123456789abcdef--';

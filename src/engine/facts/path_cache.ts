@@ -2,8 +2,8 @@
 // The runner reads the paths of the next tasks in one round trip; each task's read then answers
 // from here. Any apply (on any host: two inventory hosts may be one machine) makes every snapshot
 // stale, so a task never sees a state older than the last change kiln made.
-import type { Connection } from '../../engine/connection/types.js';
-import { factsOf, type PathBatch, type PathFactOptions, type PathFacts } from './path.js';
+import type { Connection } from '../connection/types.js';
+import { factsOf, type PathBatch, type PathFactOptions, type PathFacts, type ReadAhead } from './path.js';
 
 interface Snapshot extends PathBatch {
   generation: number;
@@ -11,7 +11,7 @@ interface Snapshot extends PathBatch {
   tasks: WeakSet<object>;
 }
 
-export class PathReads {
+export class PathReads implements ReadAhead {
   private gen = 0;
   private readonly snapshots = new WeakMap<Connection, Map<string, Snapshot>>();
 

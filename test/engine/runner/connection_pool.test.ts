@@ -1,9 +1,9 @@
-// Pure decisions of the run: which plays let preconnect() open the login shell ahead.
+// Pure decisions of the connection pool: which plays let preconnect() open the login shell ahead.
 import { strict as assert } from 'node:assert';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadPlaybook } from '../../../src/engine/playbook/load.js';
-import { firstContactIsLoginShell } from '../../../src/engine/runner/run.js';
+import { firstContactIsLoginShell } from '../../../src/engine/runner/connection_pool.js';
 import { removeDir, tempDir } from '../../modules/helpers.js';
 
 describe('firstContactIsLoginShell', () => {
