@@ -162,23 +162,19 @@ class Converter {
       }
     }
     if (yaml().isScalar(node)) return node.tag === '!vault' ? this.vaulted(node) : scalarValue(node);
-    if (yaml().isMap(node)) {
-      this.open.add(node);
-      try {
-        return this.convertMap(node);
-      } finally {
-        this.open.delete(node);
-      }
-    }
-    if (yaml().isSeq(node)) {
-      this.open.add(node);
-      try {
-        return this.convertSeq(node);
-      } finally {
-        this.open.delete(node);
-      }
-    }
+    if (yaml().isMap(node)) return this.inside(node, () => this.convertMap(node));
+    if (yaml().isSeq(node)) return this.inside(node, () => this.convertSeq(node));
     return null;
+  }
+
+  /** Convert a collection while it is open, so that an alias back to it is seen as a cycle. */
+  private inside<T>(node: unknown, convert: () => T): T {
+    this.open.add(node);
+    try {
+      return convert();
+    } finally {
+      this.open.delete(node);
+    }
   }
 
   private convertSeq(node: YAMLSeq): unknown[] {
@@ -234,14 +230,12 @@ class Converter {
       if (this.open.has(source)) {
         throw new ValidationError(new Problem('a merge key (<<) refers to the mapping that contains it', { loc: this.locOf(node.range?.[0] ?? 0), fix: 'merge another mapping, not this one' }));
       }
-      this.open.add(source);
       this.inAlias++;
       let sub: Record<string, unknown>;
       try {
-        sub = this.convertMap(source);
+        sub = this.inside(source, () => this.convertMap(source));
       } finally {
         this.inAlias--;
-        this.open.delete(source);
       }
       const subLocs = locsOfKeys(sub);
       for (const k of Object.keys(sub)) {

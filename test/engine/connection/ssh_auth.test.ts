@@ -2,22 +2,10 @@
 import { strict as assert } from 'node:assert';
 import type { AnyAuthMethod, AuthenticationType } from 'ssh2';
 import { type Attempt, authHandler, loginMethods, nothingToTry } from '../../../src/engine/connection/ssh_auth.js';
-import type { LinkTarget, LoginTrace } from '../../../src/engine/connection/ssh_target.js';
+import type { LoginTrace } from '../../../src/engine/connection/ssh_target.js';
+import { linkTarget } from '../../support/link_target.js';
 
-const target = (over: Partial<LinkTarget> = {}): LinkTarget => ({
-  address: 'h',
-  port: 22,
-  user: 'deploy',
-  identityFiles: [],
-  explicitIdentities: false,
-  knownHostsFiles: [],
-  globalKnownHostsFiles: [],
-  policy: 'strict',
-  hashKnownHosts: false,
-  useAgent: undefined,
-  timeoutSec: 10,
-  ...over,
-});
+const target = linkTarget;
 
 describe('ssh_auth', () => {
   it('tries the agent, then the password and keyboard-interactive; notes a named key that is missing, not a missing default', async () => {

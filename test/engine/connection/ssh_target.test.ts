@@ -1,20 +1,9 @@
 // How a failed SSH login reads, from what the login gathered (pure: no server needed).
 import { strict as assert } from 'node:assert';
-import { connectFailure, destination, type LinkTarget, loginFailure, type LoginTrace } from '../../../src/engine/connection/ssh_target.js';
+import { connectFailure, destination, loginFailure, type LoginTrace } from '../../../src/engine/connection/ssh_target.js';
+import { linkTarget } from '../../support/link_target.js';
 
-const target: LinkTarget = {
-  address: 'db.example.com',
-  port: 2222,
-  user: 'deploy',
-  identityFiles: [],
-  explicitIdentities: false,
-  knownHostsFiles: [],
-  globalKnownHostsFiles: [],
-  policy: 'strict',
-  hashKnownHosts: false,
-  useAgent: undefined,
-  timeoutSec: 7,
-};
+const target = linkTarget({ address: 'db.example.com', port: 2222, timeoutSec: 7 });
 const trace = (over: Partial<LoginTrace> = {}): LoginTrace => ({ tcpUp: false, tried: [], keyNotes: [], ...over });
 const err = (message: string, extra: { level?: string; code?: string }): Error & { level?: string; code?: string } => Object.assign(new Error(message), extra);
 

@@ -1,19 +1,10 @@
 import { strict as assert } from 'node:assert';
 import { PROTOCOL } from '../../../../src/engine/connection/broker/protocol.js';
 import { parseRequest } from '../../../../src/engine/connection/broker/request.js';
+import { linkTarget } from '../../../support/link_target.js';
 
-const target = {
-  address: 'h',
-  port: 22,
-  user: 'u',
-  identityFiles: [],
-  explicitIdentities: false,
-  knownHostsFiles: [],
-  globalKnownHostsFiles: [],
-  policy: 'strict',
-  hashKnownHosts: false,
-  timeoutSec: 10,
-};
+// As it travels: JSON, so no undefined field.
+const target = JSON.parse(JSON.stringify(linkTarget({ user: 'u' }))) as Record<string, unknown>;
 
 describe('broker requests', function () {
   it('accepts connect and exec, as null-prototype copies', function () {
