@@ -10,7 +10,7 @@ import { makeAscii } from './ascii.js';
 import { bundleCli, WARM } from './bundle.js';
 import { packagePath } from '../engine/paths.js';
 import { writePrecompiled } from '../engine/schema/precompile.js';
-import { precompiledDir, readJson, schemaFiles } from '../engine/schema/registry.js';
+import { moduleIndexFile, precompiledDir, readJson, readModuleSchemas, schemaFiles, schemasDigest } from '../engine/schema/registry.js';
 
 const DIST = packagePath('dist');
 const KEEP = new Set(['cli', 'validators', 'schemas']);
@@ -42,6 +42,7 @@ function writeEditorSchemas(dir: string): void {
     mkdirSync(dirname(join(dir, rel)), { recursive: true });
     writeFileSync(join(dir, rel), `${JSON.stringify(readJson(rel), null, 2)}\n`);
   }
+  writeFileSync(moduleIndexFile(), JSON.stringify({ digest: schemasDigest(), modules: readModuleSchemas() }));
 }
 
 async function main(): Promise<void> {

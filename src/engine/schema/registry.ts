@@ -153,7 +153,15 @@ let modules: ModuleSchema[] | undefined;
 /** Every schemas/modules/NAME.schema.json: a module is its schema file, so this is the list of modules. */
 export function moduleSchemas(): readonly ModuleSchema[] {
   if (modules) return modules;
-  modules = schemaFiles()
+  const index = builtModuleIndex();
+  if (index) return (modules = index);
+  modules = readModuleSchemas();
+  return modules;
+}
+
+/** The module schemas as the files say now (the build writes them into one index file too). */
+export function readModuleSchemas(): ModuleSchema[] {
+  return schemaFiles()
     .filter((f) => /^modules\/[^/]+\.schema\.json$/.test(f))
     .map((file) => {
       const schema = readJson(file);
@@ -161,7 +169,23 @@ export function moduleSchemas(): readonly ModuleSchema[] {
       const aliases = Array.isArray(schema['x-aliases']) ? (schema['x-aliases'] as string[]) : [];
       return { name, file, keys: [name, ...aliases], schema };
     });
-  return modules;
+}
+
+/** Where the build writes every module schema in one file, with the schemas' digest. */
+export function moduleIndexFile(): string {
+  return packagePath('dist', 'schemas', 'modules.index.json');
+}
+
+/** A built kiln reads the module schemas from the build's index while the schemas match it: one file, not one per module. */
+function builtModuleIndex(): ModuleSchema[] | undefined {
+  if (!BUILT) return undefined;
+  try {
+    const index = JSON.parse(readFileSync(moduleIndexFile(), 'utf8')) as { digest: string; modules: ModuleSchema[] };
+    digest ??= currentDigest();
+    return index.digest === digest ? index.modules : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /**

@@ -4,7 +4,7 @@ import { strict as assert } from 'node:assert';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { packagePath } from '../../../src/engine/paths.js';
-import { moduleSchemas, readJson, schemaFiles } from '../../../src/engine/schema/registry.js';
+import { moduleIndexFile, moduleSchemas, readJson, readModuleSchemas, schemaFiles, schemasDigest } from '../../../src/engine/schema/registry.js';
 import { moduleTraits } from '../../../src/engine/schema/traits.js';
 import { validateAgainst } from '../../../src/engine/schema/validate.js';
 import { MODULES, moduleNames } from '../../../src/modules/index.js';
@@ -49,9 +49,12 @@ describe('schema: module keys come from schemas/modules/', () => {
     assert.deepEqual(moduleTraits('no_such_module'), {});
   });
 
-  it('the build writes the composed schemas for editors into dist/schemas', function () {
+  it('the build writes the composed schemas for editors, and the module index a built kiln reads, into dist/schemas', function () {
     const dir = packagePath('dist', 'schemas');
     if (!existsSync(dir)) this.skip();
     for (const rel of schemaFiles()) assert.deepEqual(JSON.parse(readFileSync(join(dir, rel), 'utf8')), readJson(rel), rel);
+    const index = JSON.parse(readFileSync(moduleIndexFile(), 'utf8')) as { digest: string; modules: unknown };
+    assert.equal(index.digest, schemasDigest(), 'the module index was built from the schemas as they are');
+    assert.deepEqual(index.modules, JSON.parse(JSON.stringify(readModuleSchemas())));
   });
 });
