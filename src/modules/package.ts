@@ -147,7 +147,7 @@ function cacheDecision(s: PackageState, o: PackageOptions, b: Backend): { update
 export function decide(s: PackageState, args: PackageArgs): Decision {
   const o = optionsOf(args);
   const b = BACKENDS[s.backend];
-  const d: Decision = { install: [], upgrade: [], recheck: [], remove: [], purge: o.purge, definite: false, changes: [], okReasons: [], effects: [] };
+  const d: Decision = { changes: [], okReasons: [], effects: [] };
   const cache = cacheDecision(s, o, b);
   if (cache.update !== undefined) {
     d.update = cache.update;
@@ -176,7 +176,6 @@ export function decide(s: PackageState, args: PackageArgs): Decision {
   };
   const installs = (spec: PackageSpec): void => {
     d.effects.push({ kind: 'package', key: spec.base, state: 'present' });
-    d.definite = true;
   };
 
   for (const [i, spec] of s.specs.entries()) {
@@ -188,13 +187,9 @@ export function decide(s: PackageState, args: PackageArgs): Decision {
       if (spec.version !== undefined && p.installed !== undefined && p.planned === undefined && !b.matches(p.installed, spec.version)) {
         d.okReasons.push(`${p.name} ${p.installed} is installed, not ${spec.version}, so there is nothing to remove`);
       } else if (hasFiles(p)) {
-        d.remove.push(bare);
-        d.definite = true;
         change(`${o.purge ? 'purge' : 'remove'} ${p.planned ? p.name : describe(p)}`, p.pending, 'remove', bare);
         d.effects.push({ kind: 'package', key: spec.base, state: 'absent' });
       } else if (p.configFiles && o.purge) {
-        d.remove.push(bare);
-        d.definite = true;
         change(`purge the configuration files ${p.name} left behind`, p.pending, 'remove', bare);
       } else if (p.providedBy?.length && p.planned === undefined) {
         // Removing "awk" would not remove mawk: say so rather than pretend it is gone.
@@ -222,7 +217,6 @@ export function decide(s: PackageState, args: PackageArgs): Decision {
         }
       }
       change(verb === 'install' ? `install ${p.name} ${spec.version}` : `${verb} ${p.name} ${p.installed} -> ${spec.version}`, pending, 'install', arg);
-      d.install.push(arg);
       installs(spec);
       continue;
     }
@@ -232,11 +226,9 @@ export function decide(s: PackageState, args: PackageArgs): Decision {
         d.okReasons.push(`${p.pending}${o.state === 'latest' ? ' (it gets the newest version)' : ''}`);
       } else if (o.state === 'latest' && p.installed !== undefined && p.candidate !== undefined && p.candidate !== p.installed && isNewer(p, p.candidate)) {
         change(`upgrade ${p.name} ${p.installed} -> ${p.candidate}`, undefined, 'upgrade', bare);
-        d.upgrade.push(bare);
         installs(spec);
       } else if (o.state === 'latest' && updating) {
         change(`upgrade ${p.name} if the updated cache offers a newer version than ${p.installed}`, undefined, 'recheck', bare);
-        d.recheck.push(bare);
         d.okReasons.push(`${p.name} ${p.installed} is the newest version`);
       } else {
         d.okReasons.push(o.state === 'latest' ? `${p.name} ${p.installed} is the newest version` : `${p.name} ${p.installed} is installed`);
@@ -254,7 +246,6 @@ export function decide(s: PackageState, args: PackageArgs): Decision {
     const pending = available(spec, p) ?? p.pending;
     const what = p.status !== 'not-installed' && p.status !== 'config-files' ? `finish installing ${p.name} (dpkg status: ${p.status})` : `install ${p.name}${p.candidate !== undefined && !updating ? ` ${p.candidate}` : ''}`;
     change(what, pending, 'install', arg);
-    d.install.push(arg);
     installs(spec);
   }
   return d;

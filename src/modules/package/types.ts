@@ -99,8 +99,10 @@ export interface Transaction {
   definite: boolean;
 }
 
-/** The pure decision: the steps, with the transaction they make and why the rest is as asked. */
-export interface Decision extends Transaction {
+/** The pure decision: the steps (whose transaction apply runs) and why the rest is as asked. */
+export interface Decision {
+  /** Why the cache is updated; undefined: no update. */
+  update?: string;
   changes: Step<PackageDo>[];
   okReasons: string[];
   effects: Effect[];
