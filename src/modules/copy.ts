@@ -14,7 +14,7 @@ import { reveal, type Secret } from '../engine/secret.js';
 import { PutError } from '../engine/connection/shell_connection.js';
 import { modeText, type PathQuery, type PathState, readPaths, withPlanned } from '../engine/facts/path.js';
 import { withPlannedParent } from './file/planned_parent.js';
-import { article, attributeSteps, checkMode, defaultMode, describeAttrs, isDirectory, requireDirectory, resolveMode, runSteps } from './file/attrs.js';
+import { article, type AttributeDo, attributeStepsOfWrite, checkMode, defaultMode, describeAttrs, isDirectory, requireDirectory, resolveMode, runSteps, setByTheWrite } from './file/attrs.js';
 
 /** The options copy and template share. */
 export interface CopyOptions {
@@ -120,10 +120,7 @@ async function readBefore(ctx: ModuleContext, s: CopyState, opts: CopyOptions): 
  */
 export type CopyDo =
   | { kind: 'put'; validate?: string[]; backup: boolean }
-  | { kind: 'commands'; argv: string[][] }
-  | { kind: 'with the write'; attr: 'mode' | 'owner' | 'group'; value: string };
-
-const ATTRIBUTE_OF: Readonly<Record<string, 'mode' | 'owner' | 'group'>> = { chmod: 'mode', chown: 'owner', chgrp: 'group' };
+  | AttributeDo;
 
 interface CopyDecision {
   steps: EngineStep<CopyDo>[];
@@ -187,13 +184,7 @@ function decideCopy(s: CopyState, opts: CopyOptions): CopyDecision {
 
   const now = known(f);
   const pending = f.pending ?? (f.exists ? undefined : s.parent.pending);
-  const attrSteps = attributeSteps(dest, now, attrs, { isDir: false, umask: s.umask, pending });
-  // A write sets mode/owner/group on the temporary file, so it needs no separate commands.
-  for (const st of attrSteps) {
-    const attr = ATTRIBUTE_OF[st.do[0]?.[0] ?? ''];
-    if (!write || !attr) changes.push({ change: st.change, do: { kind: 'commands', argv: st.do } });
-    else changes.push({ change: st.change, do: { kind: 'with the write', attr, value: attr === 'mode' ? modeText(wanted ?? 0) : String(attr === 'owner' ? opts.owner : opts.group) } });
-  }
+  changes.push(...attributeStepsOfWrite(dest, now, attrs, { umask: s.umask, pending }, write));
   if (write) effects.push({ kind: 'path', key: dest, state: 'file' });
 
   const mode = wanted ?? now?.mode;
@@ -223,8 +214,7 @@ export function planCopy(current: CopyState, opts: CopyOptions): Plan<CopyState,
 export async function applyCopy(ctx: ModuleContext, _opts: CopyOptions, plan: Plan<CopyState, CopyDo>): Promise<Applied> {
   const s = plan.current;
   const data: Record<string, unknown> = { ...plan.data };
-  const withWrite: Partial<Record<'mode' | 'owner' | 'group', string>> = {};
-  for (const { do: d } of plan.steps) if (d.kind === 'with the write') withWrite[d.attr] = d.value;
+  const withWrite = setByTheWrite(plan.steps);
   for (const step of plan.steps) {
     const d = step.do;
     if (d.kind === 'commands') await runSteps(ctx, [{ change: step.change, do: d.argv }]);

@@ -84,31 +84,68 @@ export function defaultMode(isDir: boolean, umask: number): number {
   return (isDir ? 0o777 : 0o666) & ~umask;
 }
 
-/**
- * The steps that give `path` the wanted mode, owner and group. `known` is its state now, or
- * undefined when an earlier step creates it. `link`: change the link itself (chown -h).
- */
-export function attributeSteps(path: string, known: PathState | undefined, want: Attrs, o: { isDir: boolean; umask: number; link?: boolean; pending?: string }): Step[] {
-  const steps: Step[] = [];
+/** An attribute a file task sets. */
+export type Attribute = 'mode' | 'owner' | 'group';
+
+interface AttributeChange {
+  attr: Attribute;
+  /** What the attribute becomes: the mode as modeText gives it, the owner or group as asked. */
+  value: string;
+  step: Step;
+}
+
+/** The attributes that differ, each with its step (the change and the command that makes it). */
+function attributeChanges(path: string, known: PathState | undefined, want: Attrs, o: { isDir: boolean; umask: number; link?: boolean; pending?: string }): AttributeChange[] {
+  const out: AttributeChange[] = [];
   const pending = o.pending ? { pending: o.pending } : {};
   const have = known?.exists && known.mode !== undefined ? known : undefined;
   if (want.mode !== undefined) {
     const target = resolveMode(want.mode, have?.mode ?? defaultMode(o.isDir, o.umask), o.isDir);
     if (have?.mode !== target) {
-      steps.push({
-        change: { summary: have ? `mode ${modeText(have.mode ?? 0)} -> ${modeText(target)}` : `mode ${modeText(target)}`, ...pending },
-        do: [['chmod', '--', `0${modeText(target)}`, path]],
-      });
+      const change = { summary: have ? `mode ${modeText(have.mode ?? 0)} -> ${modeText(target)}` : `mode ${modeText(target)}`, ...pending };
+      out.push({ attr: 'mode', value: modeText(target), step: { change, do: [['chmod', '--', `0${modeText(target)}`, path]] } });
     }
   }
   const h = o.link ? ['-h'] : [];
   if (want.owner !== undefined && !(have && ownerMatches(want.owner, have.owner, have.uid))) {
-    steps.push({ change: { summary: have ? `owner ${have.owner} -> ${want.owner}` : `owner ${want.owner}`, ...pending }, do: [['chown', ...h, '--', want.owner, path]] });
+    const change = { summary: have ? `owner ${have.owner} -> ${want.owner}` : `owner ${want.owner}`, ...pending };
+    out.push({ attr: 'owner', value: want.owner, step: { change, do: [['chown', ...h, '--', want.owner, path]] } });
   }
   if (want.group !== undefined && !(have && ownerMatches(want.group, have.group, have.gid))) {
-    steps.push({ change: { summary: have ? `group ${have.group} -> ${want.group}` : `group ${want.group}`, ...pending }, do: [['chgrp', ...h, '--', want.group, path]] });
+    const change = { summary: have ? `group ${have.group} -> ${want.group}` : `group ${want.group}`, ...pending };
+    out.push({ attr: 'group', value: want.group, step: { change, do: [['chgrp', ...h, '--', want.group, path]] } });
   }
-  return steps;
+  return out;
+}
+
+/**
+ * The steps that give `path` the wanted mode, owner and group. `known` is its state now, or
+ * undefined when an earlier step creates it. `link`: change the link itself (chown -h).
+ */
+export function attributeSteps(path: string, known: PathState | undefined, want: Attrs, o: { isDir: boolean; umask: number; link?: boolean; pending?: string }): Step[] {
+  return attributeChanges(path, known, want, o).map((c) => c.step);
+}
+
+/**
+ * An attribute step of a file its task may write (copy, template, lineinfile): a command, or, when
+ * the task writes the file, an attribute the write sets on its temporary file, so the new content
+ * never shows with the wrong mode or owner.
+ */
+export type AttributeDo = { kind: 'commands'; argv: string[][] } | { kind: 'with the write'; attr: Attribute; value: string };
+
+/** attributeSteps for a file that a write step of the same plan may replace (`write`). */
+export function attributeStepsOfWrite(path: string, known: PathState | undefined, want: Attrs, o: { umask: number; pending?: string }, write: boolean): EngineStep<AttributeDo>[] {
+  return attributeChanges(path, known, want, { isDir: false, ...o }).map(({ attr, value, step }) => ({
+    change: step.change,
+    do: write ? { kind: 'with the write', attr, value } : { kind: 'commands', argv: step.do },
+  }));
+}
+
+/** What the write sets: the attributes of the plan's "with the write" steps (only those given to apply). */
+export function setByTheWrite(steps: readonly EngineStep<{ kind: string; attr?: Attribute; value?: string }>[]): Partial<Record<Attribute, string>> {
+  const out: Partial<Record<Attribute, string>> = {};
+  for (const { do: d } of steps) if (d.kind === 'with the write' && d.attr !== undefined) out[d.attr] = d.value;
+  return out;
 }
 
 /** "mode 0644, owner root and group adm": what the attributes are once converged. */

@@ -8,9 +8,9 @@ import type { Effect } from '../../engine/planned.js';
 import type { Change } from '../../engine/result.js';
 import { PutError } from '../../engine/connection/shell_connection.js';
 import { validateArgv } from '../copy.js';
-import { modeText, type PathQuery, type PathState, readPaths, withPlanned } from '../../engine/facts/path.js';
+import { type PathQuery, type PathState, readPaths, withPlanned } from '../../engine/facts/path.js';
 import { withPlannedParent } from '../file/planned_parent.js';
-import { article, attributeSteps, checkMode, defaultMode, describeAttrs, isDirectory, resolveMode, runSteps } from '../file/attrs.js';
+import { article, type AttributeDo, attributeStepsOfWrite, checkMode, describeAttrs, isDirectory, runSteps, setByTheWrite } from '../file/attrs.js';
 import { fromBytes } from './pyre.js';
 
 /** The arguments both modules take about the file itself. */
@@ -47,10 +47,7 @@ export interface TextFileState {
 export type TextDo =
   | { kind: 'mkdir'; path: string }
   | { kind: 'put'; content: string; validate?: string[]; backup: boolean }
-  | { kind: 'commands'; argv: string[][] }
-  | { kind: 'with the write'; attr: 'mode' | 'owner' | 'group'; value: string };
-
-const ATTRIBUTE_OF: Readonly<Record<string, 'mode' | 'owner' | 'group'>> = { chmod: 'mode', chown: 'owner', chgrp: 'group' };
+  | AttributeDo;
 
 /** The result of a pure edit of the content. */
 export interface Edit {
@@ -127,7 +124,6 @@ export function planTextFile(s: TextFileState, args: TextFileArgs, absent: boole
   const write = s.unknown !== undefined || e.after !== before || !file.exists;
   const attrs = { mode: args.mode, owner: args.owner, group: args.group };
   const now = known(file);
-  const wanted = args.mode !== undefined ? resolveMode(args.mode, now?.mode ?? defaultMode(false, s.umask), false) : undefined;
   if (write) {
     if (!file.exists && !isDirectory(s.parent)) {
       if (s.parent.exists) throw new ModuleError(`cannot create ${path}: ${s.parent.path} is ${article(s.parent.type)}, not a directory`);
@@ -140,11 +136,7 @@ export function planTextFile(s: TextFileState, args: TextFileArgs, absent: boole
     const diff = guess ? undefined : { path, before: file.exists ? fromBytes(before) : null, after: fromBytes(e.after), beforeHeader: `${path} (content)`, afterHeader: `${path} (content)` };
     steps.push({ change: change(summary, diff), do: put });
   }
-  for (const st of attributeSteps(path, now, attrs, { isDir: false, umask: s.umask, pending })) {
-    const attr = ATTRIBUTE_OF[st.do[0]?.[0] ?? ''];
-    if (!write || !attr) steps.push({ change: st.change, do: { kind: 'commands', argv: st.do } });
-    else steps.push({ change: st.change, do: { kind: 'with the write', attr, value: attr === 'mode' ? modeText(wanted ?? 0) : String(attr === 'owner' ? args.owner : args.group) } });
-  }
+  steps.push(...attributeStepsOfWrite(path, now, attrs, { umask: s.umask, pending }, write));
   const effects: Effect[] = write ? [{ kind: 'path', key: s.target, state: 'file' }] : [];
   const attrText = describeAttrs(attrs, now, false);
   const plan: Plan<TextFileState, TextDo> = { steps, effects, current: s, data: { ...(e.data ?? {}) } };
@@ -156,8 +148,7 @@ export function planTextFile(s: TextFileState, args: TextFileArgs, absent: boole
 export async function applyTextFile(ctx: ModuleContext, plan: Plan<TextFileState, TextDo>): Promise<Applied> {
   const s = plan.current;
   const data: Record<string, unknown> = { ...(plan.data ?? {}) };
-  const withWrite: Partial<Record<'mode' | 'owner' | 'group', string>> = {};
-  for (const { do: d } of plan.steps) if (d.kind === 'with the write') withWrite[d.attr] = d.value;
+  const withWrite = setByTheWrite(plan.steps);
   for (const step of plan.steps) {
     const d = step.do;
     if (d.kind === 'mkdir') await runSteps(ctx, [{ change: step.change, do: [['mkdir', '-p', '--', d.path]] }]);
