@@ -2,7 +2,7 @@
 import type { Loc } from '../errors.js';
 import { copyLocs, locOf, recordLocs, valueLocOf, type KeyLocs } from '../load/locations.js';
 import { locInScalar } from '../load/yaml.js';
-import { moduleSchemas, schemaJson } from '../schema/registry.js';
+import { moduleSchemas } from '../schema/registry.js';
 import { moduleTraits } from '../schema/traits.js';
 import { moduleKeys } from './keywords.js';
 
@@ -111,16 +111,12 @@ export function splitArgs(s: string): Word[] {
 
 const BOOLEANS: Readonly<Record<string, boolean>> = { yes: true, no: false, true: true, false: false, on: true, off: false, y: true, n: false, '1': true, '0': false };
 
-/** The JSON types a module's argument takes, from its schema (type, or the types of oneOf/anyOf). */
-const propsByModule = new Map<string, Record<string, unknown>>();
+type PropSchema = { type?: string | string[]; oneOf?: { type?: string }[]; anyOf?: { type?: string }[] };
 
+/** The JSON types a module's argument takes, from the schema the registry holds (type, or the types of oneOf/anyOf). */
 function argTypes(module: string, name: string): Set<string> {
-  let all = propsByModule.get(module);
-  if (!all) {
-    const file = moduleSchemas().find((m) => m.keys.includes(module))?.file;
-    propsByModule.set(module, (all = (file ? (schemaJson(file)['properties'] ?? {}) : {}) as Record<string, unknown>));
-  }
-  const props = all as Record<string, { type?: string | string[]; oneOf?: { type?: string }[]; anyOf?: { type?: string }[] }>;
+  const schema = moduleSchemas().find((m) => m.keys.includes(module))?.schema;
+  const props = (schema?.['properties'] ?? {}) as Record<string, PropSchema>;
   const p = props[name];
   const out = new Set<string>();
   if (!p) return out;
