@@ -52,11 +52,20 @@ export class Problem {
 
 const hidden = new Set<string>();
 
-/** A secret value (decrypted vault data) that no error message may show: it is masked in every KilnError. */
-export function hideInErrors(value: string): void {
+/**
+ * A secret that kiln learned while running (decrypted vault data): masked in every KilnError from
+ * now on, and in every task result (task_result.ts scrubs with hiddenTexts()).
+ */
+export function hideSecretText(value: string): void {
   if (value.length >= 3) hidden.add(value);
 }
 
+/** Every text hideSecretText was given. */
+export function hiddenTexts(): ReadonlySet<string> {
+  return hidden;
+}
+
+/** secret.ts's scrub, written here: this file is shared by the cli bundle, which must not hold secret.ts (bundle.ts). */
 function masked(text: string | undefined): string | undefined {
   if (text === undefined || hidden.size === 0) return text;
   let out = text;

@@ -1,11 +1,10 @@
 // What a task's result looks like once shaped: errors as results, diffs kept or dropped, what
 // `register` stores, no_log's censoring, and secret values masked.
 import { BecomeError } from '../connection/session.js';
-import { ConnectionError, KilnError, ModuleError, TemplateError } from '../errors.js';
+import { ConnectionError, hiddenTexts, KilnError, ModuleError, TemplateError } from '../errors.js';
 import { ConditionEvalError } from '../expr/evaluate.js';
 import type { Change, TaskResult } from '../result.js';
 import { scrub } from '../secret.js';
-import { decryptedTexts } from '../vault/keyring.js';
 import type { HostState } from './host.js';
 
 type Vars = Record<string, unknown>;
@@ -73,7 +72,7 @@ export function censor(r: TaskResult): void {
 
 /** A copy of the result with every known secret value masked. */
 export function scrubbed(r: TaskResult, host: HostState): TaskResult {
-  const vaulted = decryptedTexts();
+  const vaulted = hiddenTexts();
   if (host.secrets.size === 0 && vaulted.size === 0) return r;
   const secrets: ReadonlySet<string> = vaulted.size === 0 ? host.secrets : new Set([...host.secrets, ...vaulted]);
   const s = (t: string | undefined): string | undefined => (t === undefined ? t : scrub(t, secrets));

@@ -1,6 +1,6 @@
 // The vault passwords of this run, and decryption with errors that say where and how to fix.
 // Every decrypted text is a secret from then on: masked in task output, diffs, --json and errors.
-import { hideInErrors, Problem, ValidationError, type Loc } from '../errors.js';
+import { hideSecretText, Problem, ValidationError, type Loc } from '../errors.js';
 import { decryptWith, parseEnvelope, VaultFormatError } from './format.js';
 
 /** One vault password: its vault id label ("default" when none) and where it came from. */
@@ -12,7 +12,6 @@ export interface VaultSecret {
 }
 
 let secrets: readonly VaultSecret[] = [];
-const plaintexts = new Set<string>();
 
 const HOW = 'give the password with --vault-password-file FILE, --vault-id LABEL@FILE or --ask-vault-pass (or set ANSIBLE_VAULT_PASSWORD_FILE)';
 
@@ -23,11 +22,6 @@ export function setVaultSecrets(list: readonly VaultSecret[]): void {
 
 export function vaultSecrets(): readonly VaultSecret[] {
   return secrets;
-}
-
-/** Every text decrypted so far (and each of its lines), for the output's scrubbing. */
-export function decryptedTexts(): ReadonlySet<string> {
-  return plaintexts;
 }
 
 /**
@@ -63,18 +57,12 @@ export function decryptVaulted(text: string, loc: Loc, what: string): Buffer {
 /** Treat a decrypted text as a secret from now on: it, and each of its lines (a file's content). */
 export function rememberSecretText(text: string): void {
   const trimmed = text.trim();
-  for (const t of [text, trimmed, ...trimmed.split('\n').map((l) => l.trim())]) add(t);
+  for (const t of [text, trimmed, ...trimmed.split('\n').map((l) => l.trim())]) hideSecretText(t);
 }
 
 /** Treat every string in a decrypted variables file as a secret (numbers and booleans are not). */
 export function rememberSecretValues(value: unknown): void {
-  if (typeof value === 'string') add(value);
+  if (typeof value === 'string') hideSecretText(value);
   else if (Array.isArray(value)) value.forEach(rememberSecretValues);
   else if (value && typeof value === 'object') Object.values(value).forEach(rememberSecretValues);
-}
-
-function add(t: string): void {
-  if (t.length < 3) return;
-  plaintexts.add(t);
-  hideInErrors(t);
 }
