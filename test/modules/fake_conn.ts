@@ -7,6 +7,8 @@ export interface Call {
   argv: string[];
   script?: string;
   env?: Readonly<Record<string, string>>;
+  /** Everything the call was given (stdin, becomeUser, ...). */
+  opts: RunOptions;
 }
 
 /** A canned result, or a function of the call that computes one. */
@@ -17,10 +19,10 @@ export class FakeConn implements Connection {
   readonly calls: Call[] = [];
   constructor(private readonly answers: Answer[]) {}
   run(argv: readonly string[], opts: RunOptions = {}): Promise<RunResult> {
-    return this.answer({ kind: 'run', argv: [...argv], env: opts.env });
+    return this.answer({ kind: 'run', argv: [...argv], env: opts.env, opts });
   }
-  script(script: string, args: readonly string[] = []): Promise<RunResult> {
-    return this.answer({ kind: 'script', argv: [...args], script });
+  script(script: string, args: readonly string[] = [], opts: RunOptions = {}): Promise<RunResult> {
+    return this.answer({ kind: 'script', argv: [...args], script, env: opts.env, opts });
   }
   put(): Promise<never> {
     throw new Error('put is not expected');

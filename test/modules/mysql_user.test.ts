@@ -193,7 +193,7 @@ describe('mysql_user: the SQL of each step', () => {
     const applied = await mysqlUser.apply(fakeCtx(all), args(), plan);
     assert.equal(all.calls.length, 1);
     assert.match(all.sql[0] ?? '', /SELECT 'kiln-done', 1;\nGRANT INSERT, SELECT ON `app`.\* TO 'app'@'localhost';\nSELECT 'kiln-done', 2;\n$/);
-    assert.ok(all.calls.every((c) => !JSON.stringify(c.args).includes(PASSWORD) && c.opts.env === undefined), 'the password is in no argument and no environment');
+    assert.ok(all.calls.every((c) => !JSON.stringify(c.argv).includes(PASSWORD) && c.opts.env === undefined), 'the password is in no argument and no environment');
     assert.ok(!JSON.stringify(applied).includes(PASSWORD));
   });
 });

@@ -97,11 +97,11 @@ describe('mysql client: one round trip, credentials on stdin only', () => {
     const call = conn.calls[0];
     assert.ok(call);
     assert.equal(call.script, CLIENT_SCRIPT);
-    assert.deepEqual(call.args, ['/etc/my.cnf', '/etc/mysql/my.cnf', '~/.my.cnf']);
+    assert.deepEqual(call.argv, ['/etc/my.cnf', '/etc/mysql/my.cnf', '~/.my.cnf']);
     assert.equal(call.opts.becomeUser, 'root');
     assert.equal(call.opts.env, undefined, 'nothing in the environment');
     assert.equal(call.opts.stdin, `${defaultsText(login)}--kiln-end-of-defaults--\nSET SESSION sql_mode = '';\nSELECT 'x';\n`);
-    assert.ok(!JSON.stringify(call.args).includes(PASSWORD));
+    assert.ok(!JSON.stringify(call.argv).includes(PASSWORD));
     assert.deepEqual(r.rows, [['x', '********']]);
     assert.equal(r.stderr, "ERROR 1064 (42000) at line 2: near '********' and '*<hash>'");
   });
